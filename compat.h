@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Differences between the kernels atomic_alloc supports (6.1 LTS and
+ * 6.12 LTS, generic and PREEMPT_RT), kept in one place.  Everything else
+ * is written against the 6.12 API.
+ */
+#ifndef _ATOMIC_ALLOC_COMPAT_H
+#define _ATOMIC_ALLOC_COMPAT_H
+
+#include <linux/fault-inject.h>
+#include <linux/lockdep.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/version.h>
+
+/* lockdep_assert_no_hardirq() arrived in 6.2. */
+#ifndef lockdep_assert_no_hardirq
+#define lockdep_assert_no_hardirq()	lockdep_assert(!in_hardirq())
+#endif
+
+/*
+ * Before 6.10, <linux/fault-inject.h> declared nothing at all without
+ * CONFIG_FAULT_INJECTION; since then it has empty stubs.
+ */
+#if !defined(CONFIG_FAULT_INJECTION) && \
+	LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
+struct fault_attr {
+};
+
+#define DECLARE_FAULT_ATTR(name) struct fault_attr name = {}
+
+static inline bool should_fail(struct fault_attr *attr, ssize_t size)
+{
+	return false;
+}
+
+static inline struct dentry *
+fault_create_debugfs_attr(const char *name, struct dentry *parent,
+			  struct fault_attr *attr)
+{
+	return ERR_PTR(-ENODEV);
+}
+#endif
+
+/*
+ * Shrinkers are allocated by the core since 6.7; before that the owner
+ * embedded one and registered it.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+static inline struct shrinker *
+aa_shrinker_create(const char *name, void *priv,
+		   unsigned long (*count)(struct shrinker *,
+					  struct shrink_control *),
+		   unsigned long (*scan)(struct shrinker *,
+					 struct shrink_control *))
+{
+	struct shrinker *s = shrinker_alloc(0, "atomic_alloc-%s", name);
+
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = DEFAULT_SEEKS;
+	s->private_data = priv;
+	shrinker_register(s);
+	return s;
+}
+
+static inline void *aa_shrinker_priv(struct shrinker *s)
+{
+	return s->private_data;
+}
+
+static inline void aa_shrinker_destroy(struct shrinker *s)
+{
+	shrinker_free(s);
+}
+#else
+struct aa_shrinker {
+	struct shrinker shrinker;
+	void *priv;
+};
+
+static inline struct shrinker *
+aa_shrinker_create(const char *name, void *priv,
+		   unsigned long (*count)(struct shrinker *,
+					  struct shrink_control *),
+		   unsigned long (*scan)(struct shrinker *,
+					 struct shrink_control *))
+{
+	struct aa_shrinker *as = kzalloc(sizeof(*as), GFP_KERNEL);
+
+	if (!as)
+		return NULL;
+	as->shrinker.count_objects = count;
+	as->shrinker.scan_objects = scan;
+	as->shrinker.seeks = DEFAULT_SEEKS;
+	as->priv = priv;
+	if (register_shrinker(&as->shrinker, "atomic_alloc-%s", name)) {
+		kfree(as);
+		return NULL;
+	}
+	return &as->shrinker;
+}
+
+static inline void *aa_shrinker_priv(struct shrinker *s)
+{
+	return container_of(s, struct aa_shrinker, shrinker)->priv;
+}
+
+static inline void aa_shrinker_destroy(struct shrinker *s)
+{
+	if (!s)
+		return;
+	unregister_shrinker(s);
+	kfree(container_of(s, struct aa_shrinker, shrinker));
+}
+#endif
+
+#endif /* _ATOMIC_ALLOC_COMPAT_H */

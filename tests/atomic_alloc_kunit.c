@@ -1,0 +1,934 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite "atomic_alloc": the pool's contract, from every context it
+ * promises to serve.  Run under QEMU with several CPUs (-smp 4), and in a
+ * PREEMPT_RT + lockdep kernel, where a sleeping lock taken in the wrong
+ * context is reported by lockdep and fails the harness.
+ *
+ * IRQ context is a HRTIMER_MODE_REL_PINNED_HARD timer started on the CPU
+ * under test (from work_on_cpu()).  Handlers only record; every assertion
+ * runs in the test thread afterwards.
+ */
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/cpu.h>
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/fault-inject.h>
+#include <linux/hrtimer.h>
+#include <linux/mm.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "atomic_alloc.h"
+#include "atomic_alloc_priv.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+#define AA_TEST_MAX_PAGES	64
+#define AA_TEST_WAIT_MS		5000
+/* Printed before a deliberate WARN; the harness lets exactly one through. */
+#define AA_EXPECT_WARNING	"atomic_alloc-test: expect-warning"
+
+KUNIT_DEFINE_ACTION_WRAPPER(aa_destroy_action, atomic_alloc_destroy,
+			    struct atomic_alloc_pool *);
+
+static struct atomic_alloc_pool *
+aa_test_pool(struct kunit *test, const char *name, unsigned int order,
+	     unsigned int cpu_buffers, unsigned int shared)
+{
+	struct atomic_alloc_params p = {
+		.name = name,
+		.order = order,
+		.cpu_buffers = cpu_buffers,
+		.shared_buffers = shared,
+	};
+	struct atomic_alloc_pool *pool = atomic_alloc_create(&p);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, aa_destroy_action, pool));
+	return pool;
+}
+
+static struct atomic_alloc_stats aa_stats(struct atomic_alloc_pool *pool)
+{
+	struct atomic_alloc_stats st;
+
+	atomic_alloc_get_stats(pool, &st);
+	return st;
+}
+
+/* Every page the pool holds is either available or handed out. */
+static void aa_expect_accounted(struct kunit *test,
+				struct atomic_alloc_pool *pool,
+				unsigned int order, long held_before)
+{
+	struct atomic_alloc_stats st;
+
+	atomic_alloc_flush(pool);
+	st = aa_stats(pool);
+	KUNIT_EXPECT_EQ(test, atomic_alloc_pages_held() - held_before,
+			(long)((st.available + st.outstanding) << order));
+}
+
+#define aa_wait_until(cond)						\
+({									\
+	unsigned int __ms = 0;						\
+	while (!(cond) && __ms < AA_TEST_WAIT_MS) {			\
+		msleep(10);						\
+		__ms += 10;						\
+	}								\
+	(cond);								\
+})
+
+/* ---- Fault injection: make the refill worker's allocations fail ---- */
+
+static void aa_fail_refill_off(void *unused)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	atomic_alloc_fail_refill.probability = 0;
+	atomic_set(&atomic_alloc_fail_refill.times, 1);
+#endif
+}
+
+static void aa_fail_refill_on(struct kunit *test)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	atomic_alloc_fail_refill.verbose = 0;
+	atomic_alloc_fail_refill.interval = 1;
+	atomic_alloc_fail_refill.probability = 100;
+	atomic_set(&atomic_alloc_fail_refill.times, -1);
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, aa_fail_refill_off,
+						  NULL));
+#else
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+#endif
+}
+
+/* ---- Hard-IRQ context on a chosen CPU ---- */
+
+struct aa_irq_ctx {
+	struct hrtimer timer;
+	struct completion done;
+	struct atomic_alloc_pool *pool;
+	gfp_t gfp;
+	unsigned int want;
+	unsigned int got;
+	struct page *pages[AA_TEST_MAX_PAGES];
+	int cpu;
+	bool in_hardirq;
+	bool irqs_off;
+};
+
+static enum hrtimer_restart aa_irq_alloc(struct hrtimer *timer)
+{
+	struct aa_irq_ctx *ctx = container_of(timer, struct aa_irq_ctx, timer);
+	struct page *page;
+
+	ctx->cpu = smp_processor_id();
+	ctx->in_hardirq = in_hardirq();
+	ctx->irqs_off = irqs_disabled();
+	while (ctx->got < ctx->want) {
+		page = atomic_alloc_page(ctx->pool, ctx->gfp);
+		if (!page)
+			break;
+		ctx->pages[ctx->got++] = page;
+	}
+	complete(&ctx->done);
+	return HRTIMER_NORESTART;
+}
+
+static long aa_irq_on_this_cpu(void *arg)
+{
+	struct aa_irq_ctx *ctx = arg;
+
+	hrtimer_init(&ctx->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	ctx->timer.function = aa_irq_alloc;
+	hrtimer_start(&ctx->timer, ns_to_ktime(20 * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+	wait_for_completion(&ctx->done);
+	hrtimer_cancel(&ctx->timer);
+	return 0;
+}
+
+/* Allocate @want buffers from a hard-IRQ timer on @cpu. */
+static struct aa_irq_ctx *aa_irq_alloc_on(struct kunit *test,
+					  struct atomic_alloc_pool *pool,
+					  int cpu, unsigned int want, gfp_t gfp)
+{
+	struct aa_irq_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	KUNIT_ASSERT_LE(test, want, AA_TEST_MAX_PAGES);
+	init_completion(&ctx->done);
+	ctx->pool = pool;
+	ctx->want = want;
+	ctx->gfp = gfp;
+	ctx->cpu = -1;
+	work_on_cpu(cpu, aa_irq_on_this_cpu, ctx);
+	return ctx;
+}
+
+static void aa_free_all(struct atomic_alloc_pool *pool, struct page **pages,
+			unsigned int n)
+{
+	while (n)
+		atomic_alloc_free(pool, pages[--n]);
+}
+
+/* ---- Parameters ---- */
+
+struct aa_param_case {
+	const char *desc;
+	struct atomic_alloc_params p;
+	bool null_params;
+};
+
+static const struct aa_param_case aa_bad_params[] = {
+	{ .desc = "NULL params", .null_params = true },
+	{ .desc = "no name", .p = { .cpu_buffers = 4 } },
+	{ .desc = "empty name", .p = { .name = "", .cpu_buffers = 4 } },
+	{ .desc = "name too long",
+	  .p = { .name = "0123456789012345678901234567890123", .cpu_buffers = 4 } },
+	{ .desc = "slash in name", .p = { .name = "a/b", .cpu_buffers = 4 } },
+	{ .desc = "order above cap",
+	  .p = { .name = "bad", .order = ATOMIC_ALLOC_MAX_ORDER + 1, .cpu_buffers = 4 } },
+	{ .desc = "zero cpu_buffers", .p = { .name = "bad" } },
+	{ .desc = "absurd cpu_buffers",
+	  .p = { .name = "bad", .cpu_buffers = ATOMIC_ALLOC_MAX_CPU_BUFFERS + 1 } },
+	{ .desc = "too many pages per CPU",
+	  .p = { .name = "bad", .order = ATOMIC_ALLOC_MAX_ORDER,
+		 .cpu_buffers = ATOMIC_ALLOC_MAX_CPU_BUFFERS } },
+	{ .desc = "low_watermark not below cpu_buffers",
+	  .p = { .name = "bad", .cpu_buffers = 4, .low_watermark = 4 } },
+	{ .desc = "absurd shared_buffers",
+	  .p = { .name = "bad", .cpu_buffers = 4,
+		 .shared_buffers = ATOMIC_ALLOC_MAX_CPU_BUFFERS + 1 } },
+	{ .desc = "refill_batch too big",
+	  .p = { .name = "bad", .cpu_buffers = 4, .refill_batch = 65 } },
+	{ .desc = "gfp not a zone", .p = { .name = "bad", .cpu_buffers = 4,
+					   .gfp = __GFP_ZERO } },
+};
+
+static void aa_param_desc(const struct aa_param_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(aa_bad_params, aa_bad_params, aa_param_desc);
+
+static void aa_test_bad_params(struct kunit *test)
+{
+	const struct aa_param_case *c = test->param_value;
+	long held = atomic_alloc_pages_held();
+	struct atomic_alloc_pool *pool;
+
+	pool = atomic_alloc_create(c->null_params ? NULL : &c->p);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(pool), -EINVAL);
+	if (!IS_ERR(pool))
+		atomic_alloc_destroy(pool);
+	KUNIT_EXPECT_EQ(test, atomic_alloc_pages_held(), held);
+}
+
+static void aa_test_duplicate_name(struct kunit *test)
+{
+	struct atomic_alloc_params p = { .name = "kunit-dup", .cpu_buffers = 2 };
+	struct atomic_alloc_pool *pool;
+
+	aa_test_pool(test, "kunit-dup", 0, 2, 0);
+	pool = atomic_alloc_create(&p);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(pool), -EEXIST);
+	if (!IS_ERR(pool))
+		atomic_alloc_destroy(pool);
+}
+
+/* ---- Create fills, destroy empties ---- */
+
+static void aa_test_create_fills(struct kunit *test)
+{
+	long held = atomic_alloc_pages_held();
+	struct atomic_alloc_pool *pool;
+	struct atomic_alloc_stats st;
+	unsigned int online = 0;
+	int cpu;
+
+	pool = aa_test_pool(test, "kunit-fill", 1, 8, 4);
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		KUNIT_EXPECT_EQ(test, atomic_alloc_cpu_level(pool, cpu), 8U);
+		online++;
+	}
+	cpus_read_unlock();
+	KUNIT_EXPECT_EQ(test, atomic_alloc_shared_level(pool), 4U);
+	st = aa_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.available, (u64)(8 * online + 4));
+	KUNIT_EXPECT_EQ(test, st.refilled, st.available);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
+	KUNIT_EXPECT_EQ(test, atomic_alloc_pages_held() - held,
+			(long)(st.available << 1));
+}
+
+static void aa_test_destroy_returns_everything(struct kunit *test)
+{
+	struct atomic_alloc_params p = { .name = "kunit-destroy", .order = 2,
+					 .cpu_buffers = 16 };
+	long held = atomic_alloc_pages_held();
+	struct atomic_alloc_pool *pool;
+	struct page *page;
+
+	pool = atomic_alloc_create(&p);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_EXPECT_GT(test, atomic_alloc_pages_held(), held);
+	page = atomic_alloc_page(pool, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	atomic_alloc_free(pool, page);
+	atomic_alloc_destroy(pool);
+	KUNIT_EXPECT_EQ(test, atomic_alloc_pages_held(), held);
+}
+
+/* ---- Tier 1 from every context ---- */
+
+static void aa_test_alloc_free_local(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-local", 0, 8, 0);
+	struct atomic_alloc_stats st;
+	unsigned int level_after_alloc, level_after_free;
+	struct page *page;
+	int cpu;
+
+	migrate_disable();
+	cpu = smp_processor_id();
+	page = atomic_alloc_page(pool, 0);
+	level_after_alloc = atomic_alloc_cpu_level(pool, cpu);
+	if (page) {
+		memset(page_address(page), 0x5a, PAGE_SIZE);
+		atomic_alloc_free(pool, page);
+	}
+	level_after_free = atomic_alloc_cpu_level(pool, cpu);
+	migrate_enable();
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test, level_after_alloc, 7U);
+	KUNIT_EXPECT_EQ(test, level_after_free, 8U);
+	st = aa_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.alloc_local, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.alloc_remote + st.alloc_direct, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.freed, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
+}
+
+static void aa_test_hardirq_every_cpu(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-hardirq", 0, 8, 0);
+	struct atomic_alloc_stats st;
+	unsigned int cpus = 0;
+	int cpu;
+
+	for_each_online_cpu(cpu) {
+		struct aa_irq_ctx *ctx = aa_irq_alloc_on(test, pool, cpu, 3,
+							 GFP_ATOMIC);
+
+		KUNIT_EXPECT_EQ(test, ctx->cpu, cpu);
+		KUNIT_EXPECT_TRUE(test, ctx->in_hardirq);
+		KUNIT_EXPECT_TRUE(test, ctx->irqs_off);
+		KUNIT_EXPECT_EQ(test, ctx->got, 3U);
+		aa_free_all(pool, ctx->pages, ctx->got);
+		cpus++;
+	}
+	st = aa_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.alloc_local, 3ULL * cpus);
+	KUNIT_EXPECT_EQ(test, st.alloc_direct + st.alloc_failed, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
+}
+
+static void aa_test_irqs_disabled(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-irqoff", 0, 8, 0);
+	struct page *pages[8];
+	unsigned long flags;
+	unsigned int i, got = 0;
+
+	local_irq_save(flags);
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		pages[got] = atomic_alloc_page(pool, GFP_ATOMIC);
+		if (pages[got])
+			got++;
+	}
+	aa_free_all(pool, pages, got);
+	local_irq_restore(flags);
+
+	KUNIT_EXPECT_EQ(test, got, 8U);
+	KUNIT_EXPECT_EQ(test, aa_stats(pool).alloc_local, 8ULL);
+	KUNIT_EXPECT_EQ(test, aa_stats(pool).outstanding, 0ULL);
+}
+
+static DEFINE_RAW_SPINLOCK(aa_test_raw_lock);
+
+/*
+ * Under a raw spinlock: the pool tiers serve; once they are empty, the
+ * page allocator may be used on a non-RT kernel but never on PREEMPT_RT.
+ */
+static void aa_test_raw_spinlock(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool;
+	struct page *pages[8];
+	struct atomic_alloc_stats st;
+	unsigned int i, got = 0;
+	unsigned long flags;
+
+	aa_fail_refill_on(test);
+	pool = aa_test_pool(test, "kunit-raw", 0, 4, 2);
+
+	raw_spin_lock_irqsave(&aa_test_raw_lock, flags);
+	for (i = 0; i < 7; i++) {
+		pages[got] = atomic_alloc_page(pool, GFP_ATOMIC);
+		if (pages[got])
+			got++;
+	}
+	aa_free_all(pool, pages, got);
+	raw_spin_unlock_irqrestore(&aa_test_raw_lock, flags);
+
+	st = aa_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.alloc_local, 4ULL);
+	KUNIT_EXPECT_EQ(test, st.alloc_remote, 2ULL);
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		KUNIT_EXPECT_EQ(test, got, 6U);
+		KUNIT_EXPECT_EQ(test, st.alloc_direct, 0ULL);
+		KUNIT_EXPECT_EQ(test, st.alloc_failed, 1ULL);
+	} else {
+		KUNIT_EXPECT_EQ(test, got, 7U);
+		KUNIT_EXPECT_EQ(test, st.alloc_direct, 1ULL);
+		KUNIT_EXPECT_EQ(test, st.alloc_failed, 0ULL);
+	}
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
+}
+
+/* ---- The tiers, in order ---- */
+
+static void aa_test_tiers_in_order(struct kunit *test)
+{
+	long held = atomic_alloc_pages_held();
+	struct atomic_alloc_stats st[5];
+	struct page *pages[12], *none, *direct;
+	struct atomic_alloc_pool *pool;
+	unsigned int i, got = 0;
+
+	aa_fail_refill_on(test);
+	pool = aa_test_pool(test, "kunit-tiers", 0, 4, 3);
+
+	migrate_disable();
+	for (i = 0; i < 4; i++) {
+		pages[got] = atomic_alloc_page(pool, 0);
+		if (pages[got])
+			got++;
+	}
+	st[0] = aa_stats(pool);
+	for (i = 0; i < 3; i++) {
+		pages[got] = atomic_alloc_page(pool, 0);
+		if (pages[got])
+			got++;
+	}
+	st[1] = aa_stats(pool);
+	none = atomic_alloc_page(pool, 0);
+	st[2] = aa_stats(pool);
+	direct = atomic_alloc_page(pool, GFP_KERNEL);
+	st[3] = aa_stats(pool);
+	migrate_enable();
+
+	KUNIT_EXPECT_EQ(test, got, 7U);
+	/* Tier 1: this CPU's array. */
+	KUNIT_EXPECT_EQ(test, st[0].alloc_local, 4ULL);
+	KUNIT_EXPECT_EQ(test, st[0].alloc_remote, 0ULL);
+	/* Tier 2: the shared reserve. */
+	KUNIT_EXPECT_EQ(test, st[1].alloc_local, 4ULL);
+	KUNIT_EXPECT_EQ(test, st[1].alloc_remote, 3ULL);
+	/* gfp == 0: never the page allocator, NULL instead. */
+	KUNIT_EXPECT_NULL(test, none);
+	KUNIT_EXPECT_EQ(test, st[2].alloc_direct, 0ULL);
+	KUNIT_EXPECT_EQ(test, st[2].alloc_failed, 1ULL);
+	/* Tier 3: the page allocator, allowed in a preemptible task. */
+	KUNIT_EXPECT_NOT_NULL(test, direct);
+	KUNIT_EXPECT_EQ(test, st[3].alloc_direct, 1ULL);
+	/* The refill worker was asked, and the page allocator failed it. */
+	KUNIT_EXPECT_TRUE(test, aa_wait_until(aa_stats(pool).refill_failed > 0));
+
+	if (direct)
+		pages[got++] = direct;
+	aa_free_all(pool, pages, got);
+	st[4] = aa_stats(pool);
+	KUNIT_EXPECT_EQ(test, st[4].freed, (u64)got);
+	KUNIT_EXPECT_EQ(test, st[4].outstanding, 0ULL);
+	aa_expect_accounted(test, pool, 0, held);
+}
+
+/* From a hard IRQ with the pool empty: page allocator never on PREEMPT_RT. */
+static void aa_test_hardirq_exhaustion(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool;
+	struct atomic_alloc_stats st;
+	struct aa_irq_ctx *ctx;
+	int cpu = cpumask_first(cpu_online_mask);
+
+	aa_fail_refill_on(test);
+	pool = aa_test_pool(test, "kunit-irqempty", 0, 4, 2);
+	ctx = aa_irq_alloc_on(test, pool, cpu, 7, GFP_ATOMIC);
+	st = aa_stats(pool);
+	aa_free_all(pool, ctx->pages, ctx->got);
+
+	KUNIT_EXPECT_TRUE(test, ctx->in_hardirq);
+	KUNIT_EXPECT_EQ(test, st.alloc_local, 4ULL);
+	KUNIT_EXPECT_EQ(test, st.alloc_remote, 2ULL);
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		KUNIT_EXPECT_EQ(test, ctx->got, 6U);
+		KUNIT_EXPECT_EQ(test, st.alloc_direct, 0ULL);
+		KUNIT_EXPECT_EQ(test, st.alloc_failed, 1ULL);
+	} else {
+		KUNIT_EXPECT_EQ(test, ctx->got, 7U);
+		KUNIT_EXPECT_EQ(test, st.alloc_direct, 1ULL);
+	}
+}
+
+/* ---- Free from another CPU ---- */
+
+struct aa_cpu_op {
+	struct atomic_alloc_pool *pool;
+	struct page *page;
+};
+
+static long aa_alloc_here(void *arg)
+{
+	struct aa_cpu_op *op = arg;
+
+	op->page = atomic_alloc_page(op->pool, 0);
+	return 0;
+}
+
+static long aa_free_here(void *arg)
+{
+	struct aa_cpu_op *op = arg;
+
+	atomic_alloc_free(op->pool, op->page);
+	return 0;
+}
+
+static void aa_test_remote_free(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-remote", 0, 8, 4);
+	int a = cpumask_first(cpu_online_mask);
+	int b = cpumask_next(a, cpu_online_mask);
+	struct aa_cpu_op op = { .pool = pool };
+	unsigned int b_before, shared_before;
+	struct atomic_alloc_stats st;
+
+	if (b >= nr_cpu_ids)
+		kunit_skip(test, "needs two online CPUs");
+
+	work_on_cpu(a, aa_alloc_here, &op);
+	KUNIT_ASSERT_NOT_NULL(test, op.page);
+	KUNIT_EXPECT_EQ(test, atomic_alloc_cpu_level(pool, a), 7U);
+
+	b_before = atomic_alloc_cpu_level(pool, b);
+	shared_before = atomic_alloc_shared_level(pool);
+	work_on_cpu(b, aa_free_here, &op);
+
+	/* b's array was full: the buffer went to the shared reserve. */
+	KUNIT_EXPECT_EQ(test, atomic_alloc_cpu_level(pool, b) +
+			atomic_alloc_shared_level(pool),
+			b_before + shared_before + 1);
+	st = aa_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.freed, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
+}
+
+/* ---- Refill ---- */
+
+static void aa_test_refill_to_target(struct kunit *test)
+{
+	long held = atomic_alloc_pages_held();
+	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-refill", 0, 16, 4);
+	u64 refilled_before = aa_stats(pool).refilled;
+	unsigned int i, got = 0, level;
+	struct page *pages[16];
+	int cpu;
+
+	migrate_disable();
+	cpu = smp_processor_id();
+	/* Down to below the low watermark (8): 9 buffers. */
+	for (i = 0; i < 9; i++) {
+		pages[got] = atomic_alloc_page(pool, 0);
+		if (pages[got])
+			got++;
+	}
+	level = atomic_alloc_cpu_level(pool, cpu);
+	migrate_enable();
+
+	KUNIT_EXPECT_EQ(test, got, 9U);
+	KUNIT_EXPECT_LT(test, level, 8U);
+	KUNIT_EXPECT_TRUE(test,
+			  aa_wait_until(atomic_alloc_cpu_level(pool, cpu) == 16));
+	KUNIT_EXPECT_GE(test, aa_stats(pool).refilled, refilled_before + 9);
+
+	aa_free_all(pool, pages, got);
+	aa_expect_accounted(test, pool, 0, held);
+}
+
+static void aa_test_refill_failure_recovers(struct kunit *test)
+{
+	long held = atomic_alloc_pages_held();
+	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-starve", 0, 8, 2);
+	struct page *pages[10];
+	unsigned int i, got = 0;
+	int cpu;
+
+	aa_fail_refill_on(test);
+	migrate_disable();
+	cpu = smp_processor_id();
+	for (i = 0; i < 8; i++) {
+		pages[got] = atomic_alloc_page(pool, 0);
+		if (pages[got])
+			got++;
+	}
+	migrate_enable();
+	KUNIT_ASSERT_EQ(test, got, 8U);
+
+	/* Starved: failures are counted, the worker backs off, nothing leaks. */
+	KUNIT_EXPECT_TRUE(test, aa_wait_until(aa_stats(pool).refill_failed >= 2));
+	KUNIT_EXPECT_EQ(test, atomic_alloc_cpu_level(pool, cpu), 0U);
+	KUNIT_EXPECT_EQ(test, aa_stats(pool).outstanding, 8ULL);
+	aa_expect_accounted(test, pool, 0, held);
+
+	/* Recovery: within the worker's backoff (at most a second). */
+	aa_fail_refill_off(NULL);
+	KUNIT_EXPECT_TRUE(test,
+			  aa_wait_until(atomic_alloc_cpu_level(pool, cpu) == 8));
+	aa_free_all(pool, pages, got);
+	KUNIT_EXPECT_EQ(test, aa_stats(pool).outstanding, 0ULL);
+	aa_expect_accounted(test, pool, 0, held);
+}
+
+/* ---- CPU hotplug with buffers out ---- */
+
+struct aa_hotplug_ctx {
+	int cpu;
+	bool offline;
+};
+
+static void aa_cpu_back_online(void *arg)
+{
+	struct aa_hotplug_ctx *h = arg;
+
+	if (h->offline && !add_cpu(h->cpu))
+		h->offline = false;
+}
+
+static void aa_test_hotplug(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool;
+	struct aa_hotplug_ctx *h;
+	struct aa_irq_ctx *ctx;
+	struct atomic_alloc_stats st;
+	long held;
+	int cpu;
+
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || num_online_cpus() < 2)
+		kunit_skip(test, "needs CPU hotplug and two online CPUs");
+	cpu = cpumask_last(cpu_online_mask);
+	if (!cpu_is_hotpluggable(cpu))
+		kunit_skip(test, "cpu%d is not hotpluggable", cpu);
+
+	held = atomic_alloc_pages_held();
+	pool = aa_test_pool(test, "kunit-hotplug", 0, 8, 4);
+	ctx = aa_irq_alloc_on(test, pool, cpu, 3, GFP_ATOMIC);
+	KUNIT_ASSERT_EQ(test, ctx->got, 3U);
+
+	h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	h->cpu = cpu;
+	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
+	h->offline = true;
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, aa_cpu_back_online, h));
+
+	/* The dead CPU's buffers went to the shared reserve or were freed. */
+	KUNIT_EXPECT_EQ(test, atomic_alloc_cpu_level(pool, cpu), 0U);
+	st = aa_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 3ULL);
+	aa_expect_accounted(test, pool, 0, held);
+
+	/* Buffers allocated on the dead CPU are freed elsewhere. */
+	aa_free_all(pool, ctx->pages, ctx->got);
+	KUNIT_EXPECT_EQ(test, aa_stats(pool).outstanding, 0ULL);
+
+	/* Coming back online, the CPU gets a full array before it runs. */
+	KUNIT_ASSERT_EQ(test, add_cpu(cpu), 0);
+	h->offline = false;
+	KUNIT_EXPECT_EQ(test, atomic_alloc_cpu_level(pool, cpu), 8U);
+	aa_expect_accounted(test, pool, 0, held);
+}
+
+/* ---- Shrinker ---- */
+
+static void aa_test_shrinker_keeps_reserve(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool;
+	struct page *pages[12];
+	unsigned long released;
+	unsigned int i, got = 0;
+	long held;
+
+	aa_fail_refill_on(test);
+	held = atomic_alloc_pages_held();
+	pool = aa_test_pool(test, "kunit-shrink", 0, 4, 4);
+
+	migrate_disable();
+	/* 4 local, 4 shared, 4 from the page allocator... */
+	for (i = 0; i < 12; i++) {
+		pages[got] = atomic_alloc_page(pool, GFP_KERNEL);
+		if (pages[got])
+			got++;
+	}
+	/* ...all freed on one CPU: 4 to its array, 8 to the reserve. */
+	aa_free_all(pool, pages, got);
+	migrate_enable();
+	KUNIT_ASSERT_EQ(test, got, 12U);
+	KUNIT_EXPECT_EQ(test, atomic_alloc_shared_level(pool), 8U);
+
+	released = atomic_alloc_shrink(pool, 100);
+	KUNIT_EXPECT_EQ(test, released, 4UL);
+	KUNIT_EXPECT_EQ(test, atomic_alloc_shared_level(pool), 4U);
+	/* Never below the guaranteed reserve. */
+	KUNIT_EXPECT_EQ(test, atomic_alloc_shrink(pool, 100), 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_alloc_shared_level(pool), 4U);
+	KUNIT_EXPECT_EQ(test, aa_stats(pool).released, 4ULL);
+	aa_expect_accounted(test, pool, 0, held);
+}
+
+/* ---- DMA ---- */
+
+static void aa_test_dma_mapping(struct kunit *test)
+{
+	struct device *dev = kunit_device_register(test, "atomic_alloc-dma");
+	struct atomic_alloc_params p = {
+		.name = "kunit-dma", .order = 1, .cpu_buffers = 4,
+		.dma_dir = DMA_TO_DEVICE,
+	};
+	struct atomic_alloc_pool *pool, *plain;
+	struct page *page;
+	dma_addr_t dma;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(32)), 0);
+	p.dev = dev;
+	pool = atomic_alloc_create(&p);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, aa_destroy_action, pool));
+
+	page = atomic_alloc_page(pool, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	dma = atomic_alloc_dma_addr(pool, page);
+	KUNIT_EXPECT_NE(test, dma, DMA_MAPPING_ERROR);
+	KUNIT_EXPECT_LE(test, (u64)dma + (PAGE_SIZE << 1) - 1, DMA_BIT_MASK(32));
+	/* ZONE_DMA32 for a 32-bit device: the page itself is below 4 GiB. */
+	KUNIT_EXPECT_LE(test, (u64)page_to_phys(page), DMA_BIT_MASK(32));
+	dma_sync_single_for_device(dev, dma, PAGE_SIZE << 1, DMA_TO_DEVICE);
+	atomic_alloc_free(pool, page);
+
+	plain = aa_test_pool(test, "kunit-nodma", 0, 2, 0);
+	page = atomic_alloc_page(plain, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test, atomic_alloc_dma_addr(plain, page), DMA_MAPPING_ERROR);
+	atomic_alloc_free(plain, page);
+}
+
+/* ---- Misuse ---- */
+
+static void aa_test_debug_refuses_bad_frees(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool, *other;
+	struct page *page, *foreign;
+	struct atomic_alloc_stats before, after;
+
+	if (!IS_ENABLED(CONFIG_ATOMIC_ALLOC_DEBUG))
+		kunit_skip(test, "needs CONFIG_ATOMIC_ALLOC_DEBUG");
+	pool = aa_test_pool(test, "kunit-misuse", 0, 4, 0);
+	other = aa_test_pool(test, "kunit-other", 0, 4, 0);
+
+	page = atomic_alloc_page(pool, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	atomic_alloc_free(pool, page);
+	before = aa_stats(pool);
+
+	kunit_info(test, AA_EXPECT_WARNING " double free\n");
+	atomic_alloc_free(pool, page);
+	after = aa_stats(pool);
+	KUNIT_EXPECT_EQ(test, atomic_alloc_bad_frees(pool), 1UL);
+	KUNIT_EXPECT_EQ(test, after.freed, before.freed);
+	KUNIT_EXPECT_EQ(test, after.available, before.available);
+
+	foreign = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, foreign);
+	kunit_info(test, AA_EXPECT_WARNING " foreign page\n");
+	atomic_alloc_free(pool, foreign);
+	__free_page(foreign);
+	KUNIT_EXPECT_EQ(test, atomic_alloc_bad_frees(pool), 2UL);
+
+	page = atomic_alloc_page(other, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	kunit_info(test, AA_EXPECT_WARNING " wrong pool\n");
+	atomic_alloc_free(pool, page);
+	KUNIT_EXPECT_EQ(test, atomic_alloc_bad_frees(pool), 3UL);
+	atomic_alloc_free(other, page);
+	KUNIT_EXPECT_EQ(test, aa_stats(other).outstanding, 0ULL);
+	KUNIT_EXPECT_EQ(test, aa_stats(pool).available, before.available);
+}
+
+static void aa_test_destroy_with_outstanding(struct kunit *test)
+{
+	struct atomic_alloc_params p = { .name = "kunit-zombie", .cpu_buffers = 4 };
+	long held = atomic_alloc_pages_held();
+	struct atomic_alloc_pool *pool;
+	struct page *a, *b;
+
+	pool = atomic_alloc_create(&p);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	a = atomic_alloc_page(pool, 0);
+	b = atomic_alloc_page(pool, 0);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+
+	kunit_info(test, AA_EXPECT_WARNING " destroyed with 2 outstanding\n");
+	atomic_alloc_destroy(pool);
+	/* The two buffers are still ours to use: not freed under us. */
+	KUNIT_EXPECT_EQ(test, atomic_alloc_pages_held() - held, 2L);
+	memset(page_address(a), 0xa5, PAGE_SIZE);
+
+	/* Freeing them late returns them to the page allocator. */
+	atomic_alloc_free(pool, a);
+	atomic_alloc_free(pool, b);
+	KUNIT_EXPECT_TRUE(test, aa_wait_until(atomic_alloc_pages_held() == held));
+}
+
+static void aa_test_null_pool(struct kunit *test)
+{
+	kunit_info(test, AA_EXPECT_WARNING " NULL pool\n");
+	KUNIT_EXPECT_NULL(test, atomic_alloc_page(NULL, GFP_ATOMIC));
+	atomic_alloc_destroy(NULL);
+	atomic_alloc_destroy(ERR_PTR(-ENOMEM));
+}
+
+/* ---- Every CPU at once, in hard IRQ, with remote frees ---- */
+
+#define AA_STRESS_TICKS		200
+
+struct aa_stress_cpu {
+	struct hrtimer timer;
+	struct atomic_alloc_pool *pool;
+	struct page *held[2];
+	unsigned int ticks;
+	unsigned int nulls;
+	struct completion done;
+};
+
+static enum hrtimer_restart aa_stress_tick(struct hrtimer *timer)
+{
+	struct aa_stress_cpu *s = container_of(timer, struct aa_stress_cpu, timer);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->held); i++) {
+		if (s->held[i])
+			atomic_alloc_free(s->pool, s->held[i]);
+		s->held[i] = atomic_alloc_page(s->pool, GFP_ATOMIC);
+		if (!s->held[i])
+			s->nulls++;
+	}
+	if (++s->ticks >= AA_STRESS_TICKS) {
+		complete(&s->done);
+		return HRTIMER_NORESTART;
+	}
+	hrtimer_forward_now(timer, ns_to_ktime(50 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static long aa_stress_start(void *arg)
+{
+	struct aa_stress_cpu *s = arg;
+
+	hrtimer_init(&s->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	s->timer.function = aa_stress_tick;
+	hrtimer_start(&s->timer, ns_to_ktime(50 * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+	return 0;
+}
+
+static void aa_test_stress_all_cpus(struct kunit *test)
+{
+	long held = atomic_alloc_pages_held();
+	struct atomic_alloc_pool *pool;
+	struct aa_stress_cpu *st;
+	unsigned int i;
+	int cpu;
+
+	st = kunit_kcalloc(test, nr_cpu_ids, sizeof(*st), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	pool = aa_test_pool(test, "kunit-stress", 0, 16, 16);
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		st[cpu].pool = pool;
+		init_completion(&st[cpu].done);
+		work_on_cpu(cpu, aa_stress_start, &st[cpu]);
+	}
+	for_each_online_cpu(cpu) {
+		struct aa_stress_cpu *s = &st[cpu];
+
+		wait_for_completion(&s->done);
+		hrtimer_cancel(&s->timer);
+		KUNIT_EXPECT_EQ(test, s->ticks, AA_STRESS_TICKS);
+		KUNIT_EXPECT_EQ(test, s->nulls, 0U);
+		/* Freed from this thread's CPU: remote frees. */
+		for (i = 0; i < ARRAY_SIZE(s->held); i++)
+			if (s->held[i])
+				atomic_alloc_free(pool, s->held[i]);
+	}
+	cpus_read_unlock();
+
+	KUNIT_EXPECT_EQ(test, aa_stats(pool).outstanding, 0ULL);
+	KUNIT_EXPECT_EQ(test, aa_stats(pool).alloc_failed, 0ULL);
+	aa_expect_accounted(test, pool, 0, held);
+}
+
+static struct kunit_case atomic_alloc_cases[] = {
+	KUNIT_CASE_PARAM(aa_test_bad_params, aa_bad_params_gen_params),
+	KUNIT_CASE(aa_test_duplicate_name),
+	KUNIT_CASE(aa_test_create_fills),
+	KUNIT_CASE(aa_test_destroy_returns_everything),
+	KUNIT_CASE(aa_test_alloc_free_local),
+	KUNIT_CASE(aa_test_hardirq_every_cpu),
+	KUNIT_CASE(aa_test_irqs_disabled),
+	KUNIT_CASE(aa_test_raw_spinlock),
+	KUNIT_CASE(aa_test_tiers_in_order),
+	KUNIT_CASE(aa_test_hardirq_exhaustion),
+	KUNIT_CASE(aa_test_remote_free),
+	KUNIT_CASE(aa_test_refill_to_target),
+	KUNIT_CASE(aa_test_refill_failure_recovers),
+	KUNIT_CASE_SLOW(aa_test_hotplug),
+	KUNIT_CASE(aa_test_shrinker_keeps_reserve),
+	KUNIT_CASE(aa_test_dma_mapping),
+	KUNIT_CASE(aa_test_debug_refuses_bad_frees),
+	KUNIT_CASE(aa_test_destroy_with_outstanding),
+	KUNIT_CASE(aa_test_null_pool),
+	KUNIT_CASE_SLOW(aa_test_stress_all_cpus),
+	{}
+};
+
+static struct kunit_suite atomic_alloc_suite = {
+	.name = "atomic_alloc",
+	.test_cases = atomic_alloc_cases,
+};
+kunit_test_suite(atomic_alloc_suite);
+
+MODULE_DESCRIPTION("KUnit tests for atomic_alloc");
+MODULE_LICENSE("GPL");
