@@ -147,7 +147,7 @@ static DEFINE_MUTEX(aa_pools_lock);
 static LIST_HEAD(aa_pools);
 static LIST_HEAD(aa_zombies);
 
-VISIBLE_IF_KUNIT DECLARE_FAULT_ATTR(atomic_alloc_fail_refill);
+VISIBLE_IF_KUNIT struct fault_attr atomic_alloc_fail_refill = FAULT_ATTR_INITIALIZER;
 EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_fail_refill);
 
 static inline struct aa_page_meta *aa_meta(struct page *page)

@@ -2,7 +2,8 @@
 /*
  * Differences between the kernels atomic_alloc supports (6.1 LTS and
  * 6.12 LTS, generic and PREEMPT_RT), kept in one place.  Everything else
- * is written against the 6.12 API.
+ * is written against the 6.12 API.  Each difference is detected by what
+ * the headers define, not by version number, so backports just work.
  */
 #ifndef _ATOMIC_ALLOC_COMPAT_H
 #define _ATOMIC_ALLOC_COMPAT_H
@@ -11,7 +12,6 @@
 #include <linux/lockdep.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 
 /* lockdep_assert_no_hardirq() arrived in 6.2. */
 #ifndef lockdep_assert_no_hardirq
@@ -22,8 +22,7 @@
  * Before 6.10, <linux/fault-inject.h> declared nothing at all without
  * CONFIG_FAULT_INJECTION; since then it has empty stubs.
  */
-#if !defined(CONFIG_FAULT_INJECTION) && \
-	LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
+#if !defined(CONFIG_FAULT_INJECTION) && !defined(DECLARE_FAULT_ATTR)
 struct fault_attr {
 };
 
@@ -41,12 +40,15 @@ fault_create_debugfs_attr(const char *name, struct dentry *parent,
 	return ERR_PTR(-ENODEV);
 }
 #endif
+#ifndef FAULT_ATTR_INITIALIZER
+#define FAULT_ATTR_INITIALIZER {}
+#endif
 
 /*
- * Shrinkers are allocated by the core since 6.7; before that the owner
- * embedded one and registered it.
+ * Shrinkers are allocated by the core since 6.7 (which added the
+ * SHRINKER_ALLOCATED flag); before that the owner embedded one.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#ifdef SHRINKER_ALLOCATED
 static inline struct shrinker *
 aa_shrinker_create(const char *name, void *priv,
 		   unsigned long (*count)(struct shrinker *,

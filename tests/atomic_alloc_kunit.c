@@ -16,6 +16,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/fault-inject.h>
 #include <linux/hrtimer.h>
+#include <linux/iopoll.h>
 #include <linux/mm.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -72,15 +73,15 @@ static void aa_expect_accounted(struct kunit *test,
 			(long)((st.available + st.outstanding) << order));
 }
 
-#define aa_wait_until(cond)						\
-({									\
-	unsigned int __ms = 0;						\
-	while (!(cond) && __ms < AA_TEST_WAIT_MS) {			\
-		msleep(10);						\
-		__ms += 10;						\
-	}								\
-	(cond);								\
-})
+/* Poll @op(args...) into @val until @cond holds; true if it did in time. */
+#define aa_wait_until(op, val, cond, args...)				\
+	(!read_poll_timeout(op, val, cond, 20 * USEC_PER_MSEC,		\
+			    AA_TEST_WAIT_MS * USEC_PER_MSEC, false, args))
+
+static u64 aa_refill_failed(struct atomic_alloc_pool *pool)
+{
+	return aa_stats(pool).refill_failed;
+}
 
 /* ---- Fault injection: make the refill worker's allocations fail ---- */
 
@@ -414,6 +415,7 @@ static void aa_test_tiers_in_order(struct kunit *test)
 	struct page *pages[12], *none, *direct;
 	struct atomic_alloc_pool *pool;
 	unsigned int i, got = 0;
+	u64 n;
 
 	aa_fail_refill_on(test);
 	pool = aa_test_pool(test, "kunit-tiers", 0, 4, 3);
@@ -452,7 +454,7 @@ static void aa_test_tiers_in_order(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, direct);
 	KUNIT_EXPECT_EQ(test, st[3].alloc_direct, 1ULL);
 	/* The refill worker was asked, and the page allocator failed it. */
-	KUNIT_EXPECT_TRUE(test, aa_wait_until(aa_stats(pool).refill_failed > 0));
+	KUNIT_EXPECT_TRUE(test, aa_wait_until(aa_refill_failed, n, n > 0, pool));
 
 	if (direct)
 		pages[got++] = direct;
@@ -566,8 +568,8 @@ static void aa_test_refill_to_target(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, got, 9U);
 	KUNIT_EXPECT_LT(test, level, 8U);
-	KUNIT_EXPECT_TRUE(test,
-			  aa_wait_until(atomic_alloc_cpu_level(pool, cpu) == 16));
+	KUNIT_EXPECT_TRUE(test, aa_wait_until(atomic_alloc_cpu_level, level,
+					      level == 16, pool, cpu));
 	KUNIT_EXPECT_GE(test, aa_stats(pool).refilled, refilled_before + 9);
 
 	aa_free_all(pool, pages, got);
@@ -578,9 +580,10 @@ static void aa_test_refill_failure_recovers(struct kunit *test)
 {
 	long held = atomic_alloc_pages_held();
 	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-starve", 0, 8, 2);
+	unsigned int i, got = 0, level;
 	struct page *pages[10];
-	unsigned int i, got = 0;
 	int cpu;
+	u64 n;
 
 	aa_fail_refill_on(test);
 	migrate_disable();
@@ -594,15 +597,15 @@ static void aa_test_refill_failure_recovers(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, got, 8U);
 
 	/* Starved: failures are counted, the worker backs off, nothing leaks. */
-	KUNIT_EXPECT_TRUE(test, aa_wait_until(aa_stats(pool).refill_failed >= 2));
+	KUNIT_EXPECT_TRUE(test, aa_wait_until(aa_refill_failed, n, n >= 2, pool));
 	KUNIT_EXPECT_EQ(test, atomic_alloc_cpu_level(pool, cpu), 0U);
 	KUNIT_EXPECT_EQ(test, aa_stats(pool).outstanding, 8ULL);
 	aa_expect_accounted(test, pool, 0, held);
 
 	/* Recovery: within the worker's backoff (at most a second). */
 	aa_fail_refill_off(NULL);
-	KUNIT_EXPECT_TRUE(test,
-			  aa_wait_until(atomic_alloc_cpu_level(pool, cpu) == 8));
+	KUNIT_EXPECT_TRUE(test, aa_wait_until(atomic_alloc_cpu_level, level,
+					      level == 8, pool, cpu));
 	aa_free_all(pool, pages, got);
 	KUNIT_EXPECT_EQ(test, aa_stats(pool).outstanding, 0ULL);
 	aa_expect_accounted(test, pool, 0, held);
@@ -788,7 +791,7 @@ static void aa_test_debug_refuses_bad_frees(struct kunit *test)
 static void aa_test_destroy_with_outstanding(struct kunit *test)
 {
 	struct atomic_alloc_params p = { .name = "kunit-zombie", .cpu_buffers = 4 };
-	long held = atomic_alloc_pages_held();
+	long now, held = atomic_alloc_pages_held();
 	struct atomic_alloc_pool *pool;
 	struct page *a, *b;
 
@@ -808,7 +811,8 @@ static void aa_test_destroy_with_outstanding(struct kunit *test)
 	/* Freeing them late returns them to the page allocator. */
 	atomic_alloc_free(pool, a);
 	atomic_alloc_free(pool, b);
-	KUNIT_EXPECT_TRUE(test, aa_wait_until(atomic_alloc_pages_held() == held));
+	KUNIT_EXPECT_TRUE(test, aa_wait_until(atomic_alloc_pages_held, now,
+					      now == held));
 }
 
 static void aa_test_null_pool(struct kunit *test)
@@ -928,6 +932,7 @@ static struct kunit_suite atomic_alloc_suite = {
 	.name = "atomic_alloc",
 	.test_cases = atomic_alloc_cases,
 };
+
 kunit_test_suite(atomic_alloc_suite);
 
 MODULE_DESCRIPTION("KUnit tests for atomic_alloc");
