@@ -600,7 +600,8 @@ static void aa_refill_work(struct work_struct *work)
 	}
 	/* Starved: try again later, never spin on a failing page allocator. */
 	pc->backoff = clamp(pc->backoff * 2, 1UL, (unsigned long)AA_MAX_BACKOFF);
-	if (!READ_ONCE(pool->dead))
+	/* An offline CPU is refilled by aa_cpu_prepare() when it returns. */
+	if (!READ_ONCE(pool->dead) && cpu_online(pc->cpu))
 		queue_delayed_work_on(pc->cpu, aa_wq, &pc->refill_work,
 				      pc->backoff);
 }
