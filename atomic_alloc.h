@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * atomic_alloc - per-CPU page pools for callers that cannot sleep
- *
+ */
+
+/**
  * DOC: atomic_alloc overview
  *
  * A pool keeps, on every online CPU, a small array of pre-allocated buffers
@@ -48,7 +50,7 @@ struct page;
  * struct atomic_alloc_params - what to build a pool with
  * @name:	debugfs directory and log prefix; required, unique among
  *		live pools, at most 31 characters.
- * @order:	each buffer is 2^@order physically contiguous pages;
+ * @order:	each buffer is (1 << @order) physically contiguous pages;
  *		0 to %ATOMIC_ALLOC_MAX_ORDER.
  * @cpu_buffers: buffers kept ready on each online CPU (the per-CPU high
  *		watermark); 1 to %ATOMIC_ALLOC_MAX_CPU_BUFFERS, and at most
@@ -100,8 +102,9 @@ struct atomic_alloc_params {
  * @released:		buffers returned to the page allocator (surplus
  *			trimmed by the worker or the shrinker, CPUs going
  *			offline).
- * @available:		buffers ready now, all CPUs and the shared reserve
- *			together.
+ * @available:		buffers ready now: all CPUs' arrays, the shared
+ *			reserve and freed buffers waiting on the overflow
+ *			list together.
  * @outstanding:	buffers handed out and not yet freed.
  *
  * The counters are read without stopping the pool, so a snapshot taken

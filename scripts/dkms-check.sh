@@ -1,0 +1,219 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# dkms-check.sh [RELEASE|FLAVOUR]    (default: 6.12, the newest installed
+#                                     Debian 6.12 generic headers)
+#
+# Prove that dkms.conf works with Debian's dkms: copy the project's sources
+# to /usr/src/atomic_alloc-VERSION, then dkms add, build and install for
+# that kernel, check that both modules landed in
+# /lib/modules/RELEASE/updates/dkms/ with the right version and vermagic,
+# and remove everything again (dkms remove --all, the /usr/src copy, and the
+# signing key dkms generates on its first build if there was none), so the
+# check can run again.  Installing only copies files and runs depmod for
+# RELEASE; nothing is loaded.  Needs root; installs dkms with apt-get if it
+# is missing.
+#
+# Prints "ok - ..." / "not ok - ..." per check and
+# "AA-RESULT dkms passed=P failed=F log=LOG"; exits non-zero when F > 0.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+export DEBIAN_FRONTEND=noninteractive
+
+release=$(aa_release "${1:-6.12}")
+stage=dkms
+log=$AA_LOGS/dkms.log
+name=atomic_alloc
+modules=(atomic_alloc atomic_alloc_audio)
+mkdir -p "$AA_LOGS"
+: >"$log"
+
+[ "$(id -u)" -eq 0 ] || aa_die "dkms-check.sh must run as root (dkms writes /usr/src, /var/lib/dkms and /lib/modules)"
+[ -f "/usr/src/linux-headers-$release/Makefile" ] ||
+	aa_die "no headers for $release; run scripts/deps.sh"
+[ -e "/lib/modules/$release/build" ] ||
+	aa_die "/lib/modules/$release/build is missing; reinstall linux-headers-$release"
+
+passed=0 failed=0
+pass() {
+	passed=$((passed + 1))
+	echo "ok - $stage: $*"
+}
+fail() {
+	failed=$((failed + 1))
+	echo "not ok - $stage: $*"
+}
+
+# run DESC CMD...: run CMD with its output in the log; ok when it succeeds.
+run() {
+	local desc=$1
+	shift
+	echo "+ $*" >>"$log"
+	if timeout -k 10 900 "$@" >>"$log" 2>&1; then
+		pass "$desc"
+	else
+		fail "$desc (exit $?; log: $log)"
+		return 1
+	fi
+}
+
+# --- the version: dkms.conf and MODULE_VERSION must agree -------------------
+conf_version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$AA_REPO/dkms.conf")
+mod_version=$(sed -n 's/^MODULE_VERSION("\(.*\)");$/\1/p' "$AA_REPO/atomic_alloc.c")
+[ -n "$conf_version" ] || aa_die "no PACKAGE_VERSION in $AA_REPO/dkms.conf"
+if [ "$conf_version" = "$mod_version" ]; then
+	pass "dkms.conf PACKAGE_VERSION $conf_version matches MODULE_VERSION in atomic_alloc.c"
+else
+	fail "dkms.conf PACKAGE_VERSION $conf_version matches MODULE_VERSION in atomic_alloc.c ('$mod_version')"
+fi
+version=$conf_version
+src=/usr/src/$name-$version
+
+# --- dkms itself ---------------------------------------------------------------
+if ! command -v dkms >/dev/null 2>&1; then
+	aa_info "installing dkms"
+	if ! timeout 900 apt-get -o DPkg::Lock::Timeout=600 install -y \
+		--no-install-recommends dkms >>"$log" 2>&1; then
+		timeout 600 apt-get -o DPkg::Lock::Timeout=600 update >>"$log" 2>&1 ||
+			true
+		timeout 900 apt-get -o DPkg::Lock::Timeout=600 install -y \
+			--no-install-recommends dkms >>"$log" 2>&1 ||
+			aa_die "apt-get install dkms failed (log: $log)"
+	fi
+fi
+aa_need_cmd dkms modinfo rsync
+aa_info "$(dkms --version 2>/dev/null | head -n 1), kernel $release, log $log"
+
+aa_lock dkms
+marker=.atomic_alloc-dkms-check
+dkms_tree=/var/lib/dkms
+key=$dkms_tree/mok.key
+cert=$dkms_tree/mok.pub
+
+known() {
+	dkms status -m "$name" -v "$version" 2>/dev/null | grep -q .
+}
+
+# A copy or registration left by an interrupted run of this script is
+# removed; anything else of that name and version is not ours to touch.
+if known || [ -e "$src" ]; then
+	if [ -f "$src/$marker" ]; then
+		aa_info "removing what an earlier run left behind"
+		dkms remove "$name/$version" --all >>"$log" 2>&1 || true
+		rm -rf "$src"
+	else
+		aa_die "$name/$version is already in dkms or $src exists, and not from this script; remove it first (dkms remove $name/$version --all; rm -rf $src)"
+	fi
+fi
+
+key_was_there=no
+if [ -e "$key" ] || [ -e "$cert" ]; then
+	key_was_there=yes
+fi
+
+cleanup() {
+	local rc=$?
+	trap - EXIT
+	if known; then
+		dkms remove "$name/$version" --all >>"$log" 2>&1 || true
+	fi
+	rm -rf "$src"
+	if [ "$key_was_there" = no ]; then
+		rm -f "$key" "$cert"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+
+# --- copy, add, build, install ---------------------------------------------
+# The sources the modules need, the Makefile, kdir.sh and dkms.conf.
+aa_sync_tree "$src" --include='/Makefile' --include='/dkms.conf' \
+	--include='/scripts/' --include='/scripts/kdir.sh'
+touch "$src/$marker"
+
+ok=yes
+run "dkms add $src" dkms add "$src" || ok=no
+if [ "$ok" = yes ]; then
+	run "dkms build $name/$version -k $release" \
+		dkms build "$name/$version" -k "$release" || ok=no
+	if [ "$ok" = no ]; then
+		mlog=$dkms_tree/$name/$version/build/make.log
+		if [ -f "$mlog" ]; then
+			echo "--- $mlog" >>"$log"
+			cat "$mlog" >>"$log"
+			grep -E -i 'error|warning:' "$mlog" | head -n 20 >&2 || true
+		fi
+	fi
+fi
+if [ "$ok" = yes ]; then
+	run "dkms install $name/$version -k $release" \
+		dkms install "$name/$version" -k "$release" || ok=no
+fi
+
+# --- what landed ---------------------------------------------------------------
+dest=/lib/modules/$release/updates/dkms
+if [ "$ok" = yes ]; then
+	st=$(dkms status -m "$name" -v "$version" -k "$release" 2>/dev/null || true)
+	echo "+ dkms status: $st" >>"$log"
+	case $st in
+	*installed*) pass "dkms status says installed for $release ($st)" ;;
+	*) fail "dkms status says installed for $release (got '$st')" ;;
+	esac
+	for m in "${modules[@]}"; do
+		f=$(find "$dest" -maxdepth 1 -name "$m.ko*" 2>/dev/null | head -n 1)
+		if [ -z "$f" ]; then
+			fail "$m.ko installed in $dest"
+			continue
+		fi
+		pass "$m installed as $f"
+		vm=$(modinfo -F vermagic "$f" 2>/dev/null | cut -d' ' -f1)
+		if [ "$vm" = "$release" ]; then
+			pass "$m vermagic is $release"
+		else
+			fail "$m vermagic is $release (got '$vm')"
+		fi
+		v=$(modinfo -F version "$f" 2>/dev/null || true)
+		if [ -z "$v" ]; then
+			aa_info "note: $m has no MODULE_VERSION"
+		elif [ "$v" = "$version" ]; then
+			pass "$m version is $version"
+		else
+			fail "$m version is $version (got '$v')"
+		fi
+	done
+	if [ ! -r /proc/modules ]; then
+		pass "nothing loaded on the host (it has no loadable modules)"
+	elif grep -q -E "^(atomic_alloc|atomic_alloc_audio) " /proc/modules; then
+		fail "nothing loaded on the host"
+	else
+		pass "nothing loaded on the host"
+	fi
+fi
+
+# --- remove everything again ---------------------------------------------------
+run "dkms remove $name/$version --all" dkms remove "$name/$version" --all || true
+rm -rf "$src"
+if [ "$key_was_there" = no ]; then
+	rm -f "$key" "$cert"
+fi
+left=""
+known && left="$left dkms still lists $name/$version;"
+[ -e "$src" ] && left="$left $src exists;"
+for m in "${modules[@]}"; do
+	if find "$dest" -maxdepth 1 -name "$m.ko*" 2>/dev/null | grep -q .; then
+		left="$left $dest/$m.ko* still there;"
+	fi
+done
+[ -e "$dkms_tree/$name" ] && left="$left $dkms_tree/$name exists;"
+if [ -z "$left" ]; then
+	pass "everything removed again"
+else
+	fail "everything removed again:$left"
+fi
+
+[ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log" >&2
+aa_result "$stage" "$passed" "$failed" "$log"
+[ "$failed" -eq 0 ]
