@@ -131,6 +131,7 @@ struct atomic_alloc_pool {
 	struct work_struct trim_work;
 
 	atomic_long_t bad_frees;
+	atomic_long_t pages;		/* held from the page allocator */
 	struct hlist_node cpuhp_node;
 	struct shrinker *shrinker;
 	struct dentry *debugfs;
@@ -191,6 +192,7 @@ static struct page *aa_buffer_alloc(struct atomic_alloc_pool *pool, int nid,
 		set_page_private(page, dma);
 	}
 	aa_meta(page)->owner = (unsigned long)pool | AA_OWNER_FREE;
+	atomic_long_add(1L << pool->order, &pool->pages);
 	atomic_long_add(1L << pool->order, &aa_pages_held);
 	return page;
 }
@@ -205,6 +207,7 @@ static void aa_buffer_release(struct atomic_alloc_pool *pool,
 	set_page_private(page, 0);
 	aa_meta(page)->owner = 0;
 	__free_pages(page, pool->order);
+	atomic_long_sub(1L << pool->order, &pool->pages);
 	atomic_long_sub(1L << pool->order, &aa_pages_held);
 }
 
@@ -762,6 +765,12 @@ VISIBLE_IF_KUNIT long atomic_alloc_pages_held(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_pages_held);
 
+VISIBLE_IF_KUNIT long atomic_alloc_pool_pages(struct atomic_alloc_pool *pool)
+{
+	return atomic_long_read(&pool->pages);
+}
+EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_pool_pages);
+
 VISIBLE_IF_KUNIT unsigned long atomic_alloc_bad_frees(struct atomic_alloc_pool *pool)
 {
 	return atomic_long_read(&pool->bad_frees);
@@ -821,6 +830,7 @@ static int aa_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "available: %llu\n", st.available);
 	seq_printf(m, "outstanding: %llu\n", st.outstanding);
 	seq_printf(m, "bad_frees: %lu\n", atomic_alloc_bad_frees(pool));
+	seq_printf(m, "pages_held: %ld\n", atomic_alloc_pool_pages(pool));
 	seq_printf(m, "order: %u\n", pool->order);
 	seq_printf(m, "buffer_bytes: %lu\n", PAGE_SIZE << pool->order);
 	seq_printf(m, "cpu_buffers: %u\n", pool->high);

@@ -23,6 +23,8 @@ unsigned long atomic_alloc_shrink(struct atomic_alloc_pool *pool,
 void atomic_alloc_flush(struct atomic_alloc_pool *pool);
 /* Frees refused by the consistency checks (CONFIG_ATOMIC_ALLOC_DEBUG). */
 unsigned long atomic_alloc_bad_frees(struct atomic_alloc_pool *pool);
+/* Pages @pool holds from the page allocator, outstanding ones included. */
+long atomic_alloc_pool_pages(struct atomic_alloc_pool *pool);
 /* Pages all pools hold from the page allocator, outstanding ones included. */
 long atomic_alloc_pages_held(void);
 /* Makes the refill worker's page allocations fail (fault injection). */

@@ -62,14 +62,13 @@ static struct atomic_alloc_stats aa_stats(struct atomic_alloc_pool *pool)
 
 /* Every page the pool holds is either available or handed out. */
 static void aa_expect_accounted(struct kunit *test,
-				struct atomic_alloc_pool *pool,
-				unsigned int order, long held_before)
+				struct atomic_alloc_pool *pool, unsigned int order)
 {
 	struct atomic_alloc_stats st;
 
 	atomic_alloc_flush(pool);
 	st = aa_stats(pool);
-	KUNIT_EXPECT_EQ(test, atomic_alloc_pages_held() - held_before,
+	KUNIT_EXPECT_EQ(test, atomic_alloc_pool_pages(pool),
 			(long)((st.available + st.outstanding) << order));
 }
 
@@ -249,7 +248,6 @@ static void aa_test_duplicate_name(struct kunit *test)
 
 static void aa_test_create_fills(struct kunit *test)
 {
-	long held = atomic_alloc_pages_held();
 	struct atomic_alloc_pool *pool;
 	struct atomic_alloc_stats st;
 	unsigned int online = 0;
@@ -267,7 +265,7 @@ static void aa_test_create_fills(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.available, (u64)(8 * online + 4));
 	KUNIT_EXPECT_EQ(test, st.refilled, st.available);
 	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
-	KUNIT_EXPECT_EQ(test, atomic_alloc_pages_held() - held,
+	KUNIT_EXPECT_EQ(test, atomic_alloc_pool_pages(pool),
 			(long)(st.available << 1));
 }
 
@@ -379,8 +377,8 @@ static void aa_test_raw_spinlock(struct kunit *test)
 	unsigned int i, got = 0;
 	unsigned long flags;
 
-	aa_fail_refill_on(test);
 	pool = aa_test_pool(test, "kunit-raw", 0, 4, 2);
+	aa_fail_refill_on(test);
 
 	raw_spin_lock_irqsave(&aa_test_raw_lock, flags);
 	for (i = 0; i < 7; i++) {
@@ -410,15 +408,14 @@ static void aa_test_raw_spinlock(struct kunit *test)
 
 static void aa_test_tiers_in_order(struct kunit *test)
 {
-	long held = atomic_alloc_pages_held();
 	struct atomic_alloc_stats st[5];
 	struct page *pages[12], *none, *direct;
 	struct atomic_alloc_pool *pool;
 	unsigned int i, got = 0;
 	u64 n;
 
-	aa_fail_refill_on(test);
 	pool = aa_test_pool(test, "kunit-tiers", 0, 4, 3);
+	aa_fail_refill_on(test);
 
 	migrate_disable();
 	for (i = 0; i < 4; i++) {
@@ -462,7 +459,7 @@ static void aa_test_tiers_in_order(struct kunit *test)
 	st[4] = aa_stats(pool);
 	KUNIT_EXPECT_EQ(test, st[4].freed, (u64)got);
 	KUNIT_EXPECT_EQ(test, st[4].outstanding, 0ULL);
-	aa_expect_accounted(test, pool, 0, held);
+	aa_expect_accounted(test, pool, 0);
 }
 
 /* From a hard IRQ with the pool empty: page allocator never on PREEMPT_RT. */
@@ -473,8 +470,8 @@ static void aa_test_hardirq_exhaustion(struct kunit *test)
 	struct aa_irq_ctx *ctx;
 	int cpu = cpumask_first(cpu_online_mask);
 
-	aa_fail_refill_on(test);
 	pool = aa_test_pool(test, "kunit-irqempty", 0, 4, 2);
+	aa_fail_refill_on(test);
 	ctx = aa_irq_alloc_on(test, pool, cpu, 7, GFP_ATOMIC);
 	st = aa_stats(pool);
 	aa_free_all(pool, ctx->pages, ctx->got);
@@ -548,7 +545,6 @@ static void aa_test_remote_free(struct kunit *test)
 
 static void aa_test_refill_to_target(struct kunit *test)
 {
-	long held = atomic_alloc_pages_held();
 	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-refill", 0, 16, 4);
 	u64 refilled_before = aa_stats(pool).refilled;
 	unsigned int i, got = 0, level;
@@ -573,12 +569,11 @@ static void aa_test_refill_to_target(struct kunit *test)
 	KUNIT_EXPECT_GE(test, aa_stats(pool).refilled, refilled_before + 9);
 
 	aa_free_all(pool, pages, got);
-	aa_expect_accounted(test, pool, 0, held);
+	aa_expect_accounted(test, pool, 0);
 }
 
 static void aa_test_refill_failure_recovers(struct kunit *test)
 {
-	long held = atomic_alloc_pages_held();
 	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-starve", 0, 8, 2);
 	unsigned int i, got = 0, level;
 	struct page *pages[10];
@@ -600,7 +595,7 @@ static void aa_test_refill_failure_recovers(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, aa_wait_until(aa_refill_failed, n, n >= 2, pool));
 	KUNIT_EXPECT_EQ(test, atomic_alloc_cpu_level(pool, cpu), 0U);
 	KUNIT_EXPECT_EQ(test, aa_stats(pool).outstanding, 8ULL);
-	aa_expect_accounted(test, pool, 0, held);
+	aa_expect_accounted(test, pool, 0);
 
 	/* Recovery: within the worker's backoff (at most a second). */
 	aa_fail_refill_off(NULL);
@@ -608,7 +603,7 @@ static void aa_test_refill_failure_recovers(struct kunit *test)
 					      level == 8, pool, cpu));
 	aa_free_all(pool, pages, got);
 	KUNIT_EXPECT_EQ(test, aa_stats(pool).outstanding, 0ULL);
-	aa_expect_accounted(test, pool, 0, held);
+	aa_expect_accounted(test, pool, 0);
 }
 
 /* ---- CPU hotplug with buffers out ---- */
@@ -632,7 +627,6 @@ static void aa_test_hotplug(struct kunit *test)
 	struct aa_hotplug_ctx *h;
 	struct aa_irq_ctx *ctx;
 	struct atomic_alloc_stats st;
-	long held;
 	int cpu;
 
 	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || num_online_cpus() < 2)
@@ -641,7 +635,6 @@ static void aa_test_hotplug(struct kunit *test)
 	if (!cpu_is_hotpluggable(cpu))
 		kunit_skip(test, "cpu%d is not hotpluggable", cpu);
 
-	held = atomic_alloc_pages_held();
 	pool = aa_test_pool(test, "kunit-hotplug", 0, 8, 4);
 	ctx = aa_irq_alloc_on(test, pool, cpu, 3, GFP_ATOMIC);
 	KUNIT_ASSERT_EQ(test, ctx->got, 3U);
@@ -658,7 +651,7 @@ static void aa_test_hotplug(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_alloc_cpu_level(pool, cpu), 0U);
 	st = aa_stats(pool);
 	KUNIT_EXPECT_EQ(test, st.outstanding, 3ULL);
-	aa_expect_accounted(test, pool, 0, held);
+	aa_expect_accounted(test, pool, 0);
 
 	/* Buffers allocated on the dead CPU are freed elsewhere. */
 	aa_free_all(pool, ctx->pages, ctx->got);
@@ -668,7 +661,7 @@ static void aa_test_hotplug(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, add_cpu(cpu), 0);
 	h->offline = false;
 	KUNIT_EXPECT_EQ(test, atomic_alloc_cpu_level(pool, cpu), 8U);
-	aa_expect_accounted(test, pool, 0, held);
+	aa_expect_accounted(test, pool, 0);
 }
 
 /* ---- Shrinker ---- */
@@ -679,11 +672,9 @@ static void aa_test_shrinker_keeps_reserve(struct kunit *test)
 	struct page *pages[12];
 	unsigned long released;
 	unsigned int i, got = 0;
-	long held;
 
-	aa_fail_refill_on(test);
-	held = atomic_alloc_pages_held();
 	pool = aa_test_pool(test, "kunit-shrink", 0, 4, 4);
+	aa_fail_refill_on(test);
 
 	migrate_disable();
 	/* 4 local, 4 shared, 4 from the page allocator... */
@@ -705,7 +696,7 @@ static void aa_test_shrinker_keeps_reserve(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_alloc_shrink(pool, 100), 0UL);
 	KUNIT_EXPECT_EQ(test, atomic_alloc_shared_level(pool), 4U);
 	KUNIT_EXPECT_EQ(test, aa_stats(pool).released, 4ULL);
-	aa_expect_accounted(test, pool, 0, held);
+	aa_expect_accounted(test, pool, 0);
 }
 
 /* ---- DMA ---- */
@@ -791,7 +782,7 @@ static void aa_test_debug_refuses_bad_frees(struct kunit *test)
 static void aa_test_destroy_with_outstanding(struct kunit *test)
 {
 	struct atomic_alloc_params p = { .name = "kunit-zombie", .cpu_buffers = 4 };
-	long now, held = atomic_alloc_pages_held();
+	long now;
 	struct atomic_alloc_pool *pool;
 	struct page *a, *b;
 
@@ -805,14 +796,14 @@ static void aa_test_destroy_with_outstanding(struct kunit *test)
 	kunit_info(test, AA_EXPECT_WARNING " destroyed with 2 outstanding\n");
 	atomic_alloc_destroy(pool);
 	/* The two buffers are still ours to use: not freed under us. */
-	KUNIT_EXPECT_EQ(test, atomic_alloc_pages_held() - held, 2L);
+	KUNIT_EXPECT_EQ(test, atomic_alloc_pool_pages(pool), 2L);
 	memset(page_address(a), 0xa5, PAGE_SIZE);
 
 	/* Freeing them late returns them to the page allocator. */
 	atomic_alloc_free(pool, a);
 	atomic_alloc_free(pool, b);
-	KUNIT_EXPECT_TRUE(test, aa_wait_until(atomic_alloc_pages_held, now,
-					      now == held));
+	KUNIT_EXPECT_TRUE(test, aa_wait_until(atomic_alloc_pool_pages, now,
+					      now == 0, pool));
 }
 
 static void aa_test_null_pool(struct kunit *test)
@@ -869,7 +860,6 @@ static long aa_stress_start(void *arg)
 
 static void aa_test_stress_all_cpus(struct kunit *test)
 {
-	long held = atomic_alloc_pages_held();
 	struct atomic_alloc_pool *pool;
 	struct aa_stress_cpu *st;
 	unsigned int i;
@@ -901,7 +891,7 @@ static void aa_test_stress_all_cpus(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, aa_stats(pool).outstanding, 0ULL);
 	KUNIT_EXPECT_EQ(test, aa_stats(pool).alloc_failed, 0ULL);
-	aa_expect_accounted(test, pool, 0, held);
+	aa_expect_accounted(test, pool, 0);
 }
 
 static struct kunit_case atomic_alloc_cases[] = {
