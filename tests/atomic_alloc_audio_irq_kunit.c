@@ -1,0 +1,870 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite atomic_alloc_audio_irq: the simulated audio device of
+ * atomic_alloc_audio (audio_irq.c) on a real atomic_alloc pool.
+ *
+ * Concurrency: the parameter, signal and mapping cases run in the test
+ * thread only.  The "tick" cases drive a stream's period and DMA work by
+ * hand from the test thread while its timers are stopped, which is what
+ * audio_sim_period_tick() and audio_sim_dma_tick() allow, so that every
+ * count is exact.  audio_irq_test_stream starts the real hard-IRQ timers
+ * on several CPUs; they only count, and the test thread reads the counters
+ * and asserts after audio_sim_stop() has cancelled every timer.
+ *
+ * Every device, pool and simulated device is released by a KUnit action,
+ * in reverse order of creation, also when an assertion ends a case early.
+ */
+
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "atomic_alloc.h"
+#include "audio_irq.h"
+
+#define TEST_POOL	"audio_kunit"
+
+static const struct audio_sim_config test_default_cfg = {
+	.rate = 192000,
+	.channels = 2,
+	.format = AUDIO_SIM_S24_LE,
+	.period_frames = 0,
+	.order = 0,
+	.ring_entries = 64,
+	.streams = 1,
+};
+
+KUNIT_DEFINE_ACTION_WRAPPER(test_pool_destroy, atomic_alloc_destroy,
+			    struct atomic_alloc_pool *);
+KUNIT_DEFINE_ACTION_WRAPPER(test_sim_destroy, audio_sim_destroy,
+			    struct audio_sim *);
+
+/* A fake device with a 32-bit DMA mask, unregistered when the test ends. */
+static struct device *test_dev(struct kunit *test)
+{
+	struct device *dev = kunit_device_register(test, "aa-audio-kunit");
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev,
+							   DMA_BIT_MASK(32)),
+			0);
+	return dev;
+}
+
+static struct atomic_alloc_pool *
+test_pool_create(struct kunit *test, const struct atomic_alloc_params *params)
+{
+	struct atomic_alloc_pool *pool = atomic_alloc_create(params);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							test_pool_destroy,
+							pool), 0);
+	return pool;
+}
+
+/* Device, pool sized by audio_sim_pool_params() and simulated device. */
+static struct audio_sim *test_sim(struct kunit *test,
+				  const struct audio_sim_config *cfg,
+				  struct atomic_alloc_pool **poolp)
+{
+	struct device *dev = test_dev(test);
+	struct atomic_alloc_params params;
+	struct atomic_alloc_pool *pool;
+	struct audio_sim *sim;
+
+	audio_sim_pool_params(cfg, dev, TEST_POOL, &params);
+	pool = test_pool_create(test, &params);
+	sim = audio_sim_create(dev, pool, cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sim);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							test_sim_destroy,
+							sim), 0);
+	*poolp = pool;
+	return sim;
+}
+
+static u64 test_outstanding(struct atomic_alloc_pool *pool)
+{
+	struct atomic_alloc_stats st;
+
+	atomic_alloc_get_stats(pool, &st);
+	return st.outstanding;
+}
+
+static u64 test_hist_sum(struct audio_sim_stream *s, enum audio_sim_hist which)
+{
+	u64 hist[AUDIO_SIM_HIST_BUCKETS];
+	u64 sum = 0;
+	unsigned int b;
+
+	audio_sim_get_hist(s, which, hist);
+	for (b = 0; b < AUDIO_SIM_HIST_BUCKETS; b++)
+		sum += hist[b];
+	return sum;
+}
+
+/* Play-out time of one buffer, as the device computes it. */
+static u64 test_block_ns(const struct audio_sim_config *cfg)
+{
+	return div_u64((u64)audio_sim_frames_per_buffer(cfg) * NSEC_PER_SEC,
+		       cfg->rate);
+}
+
+/* ---- parameter validation ---------------------------------------------- */
+
+struct param_case {
+	const char *name;
+	int (*parse)(const char *val, unsigned int *out);
+	const char *val;
+	int err;
+	unsigned int want;
+};
+
+#define GOOD(_p, _v, _w)	{ #_p, audio_sim_parse_##_p, _v, 0, _w }
+#define BAD(_p, _v)		{ #_p, audio_sim_parse_##_p, _v, -EINVAL, 0 }
+
+static const struct param_case param_cases[] = {
+	GOOD(rate, "8000", 8000), GOOD(rate, "11025", 11025),
+	GOOD(rate, "44100", 44100), GOOD(rate, "48000", 48000),
+	GOOD(rate, "176400", 176400), GOOD(rate, "192000", 192000),
+	GOOD(rate, "384000", 384000), GOOD(rate, "192000\n", 192000),
+	BAD(rate, "0"), BAD(rate, "7999"), BAD(rate, "12345"),
+	BAD(rate, "192001"), BAD(rate, "400000"), BAD(rate, "-48000"),
+	BAD(rate, "48k"), BAD(rate, ""), BAD(rate, NULL),
+
+	GOOD(channels, "1", 1), GOOD(channels, "2", 2), GOOD(channels, "8", 8),
+	BAD(channels, "0"), BAD(channels, "9"), BAD(channels, "-1"),
+	BAD(channels, "two"),
+
+	GOOD(format, "s24_le", AUDIO_SIM_S24_LE),
+	GOOD(format, "s24_3le", AUDIO_SIM_S24_3LE),
+	GOOD(format, "s24_3le\n", AUDIO_SIM_S24_3LE),
+	BAD(format, "S24_LE"), BAD(format, "s16_le"), BAD(format, "s24"),
+	BAD(format, "s24_le "), BAD(format, ""), BAD(format, NULL),
+
+	/* The largest buffer (4 KiB pages, order 5) holds 43690 frames. */
+	GOOD(period_frames, "0", 0), GOOD(period_frames, "1", 1),
+	GOOD(period_frames, "512", 512), GOOD(period_frames, "43690", 43690),
+	BAD(period_frames, "43691"), BAD(period_frames, "-5"),
+	BAD(period_frames, "1e3"),
+
+	GOOD(order, "0", 0), GOOD(order, "5", 5),
+	BAD(order, "6"), BAD(order, "99"), BAD(order, "-1"),
+
+	GOOD(ring_entries, "2", 2), GOOD(ring_entries, "64", 64),
+	GOOD(ring_entries, "4096", 4096),
+	BAD(ring_entries, "0"), BAD(ring_entries, "1"),
+	BAD(ring_entries, "3"), BAD(ring_entries, "96"),
+	BAD(ring_entries, "8192"),
+
+	GOOD(streams, "1", 1), GOOD(streams, "64", 64),
+	BAD(streams, "0"), BAD(streams, "65"), BAD(streams, "100000"),
+
+	GOOD(bool, "1", 1), GOOD(bool, "0", 0), GOOD(bool, "y", 1),
+	GOOD(bool, "N", 0), GOOD(bool, "on", 1), GOOD(bool, "off", 0),
+	GOOD(bool, NULL, 1),
+	BAD(bool, "2"), BAD(bool, "maybe"), BAD(bool, ""),
+};
+
+static void param_case_desc(const struct param_case *c, char *desc)
+{
+	if (c->val)
+		snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s=\"%*pE\" %s",
+			 c->name, (int)strlen(c->val), c->val,
+			 c->err ? "rejected" : "accepted");
+	else
+		snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s (no value) %s",
+			 c->name, c->err ? "rejected" : "accepted");
+}
+
+KUNIT_ARRAY_PARAM(param, param_cases, param_case_desc);
+
+/* Each parameter's parser takes what it documents and nothing else. */
+static void audio_irq_test_param(struct kunit *test)
+{
+	const struct param_case *c = test->param_value;
+	unsigned int out = 0xdeadbeef;
+
+	KUNIT_EXPECT_EQ(test, c->parse(c->val, &out), c->err);
+	if (c->err)
+		KUNIT_EXPECT_EQ_MSG(test, out, 0xdeadbeef,
+				    "a rejected value was stored");
+	else
+		KUNIT_EXPECT_EQ(test, out, c->want);
+}
+
+struct config_case {
+	const char *desc;
+	struct audio_sim_config cfg;
+	int err;
+	unsigned int frames_per_buffer;
+};
+
+#define CFG(_rate, _ch, _fmt, _period, _order, _ring, _streams)		\
+	{ .rate = _rate, .channels = _ch, .format = AUDIO_SIM_##_fmt,	\
+	  .period_frames = _period, .order = _order,			\
+	  .ring_entries = _ring, .streams = _streams }
+
+static const struct config_case config_cases[] = {
+	{ "defaults", CFG(192000, 2, S24_LE, 0, 0, 64, 1), 0, 512 },
+	{ "period = buffer", CFG(192000, 2, S24_LE, 512, 0, 64, 1), 0, 512 },
+	{ "period > buffer", CFG(192000, 2, S24_LE, 513, 0, 64, 1),
+	  -EINVAL },
+	{ "8 ch s24_le", CFG(48000, 8, S24_LE, 128, 0, 64, 1), 0, 128 },
+	{ "8 ch s24_le, period > buffer", CFG(48000, 8, S24_LE, 129, 0, 64, 1),
+	  -EINVAL },
+	{ "mono s24_3le", CFG(48000, 1, S24_3LE, 1365, 0, 64, 1), 0, 1365 },
+	{ "mono s24_3le, period > buffer",
+	  CFG(48000, 1, S24_3LE, 1366, 0, 64, 1), -EINVAL },
+	{ "3 ch s24_3le", CFG(44100, 3, S24_3LE, 455, 0, 2, 1), 0, 455 },
+	{ "3 ch s24_3le, period > buffer",
+	  CFG(44100, 3, S24_3LE, 456, 0, 2, 1), -EINVAL },
+	{ "largest buffer", CFG(8000, 1, S24_3LE, 43690, 5, 4096, 64), 0,
+	  43690 },
+	{ "order 1, period > buffer", CFG(192000, 2, S24_LE, 2000, 1, 64, 1),
+	  -EINVAL },
+	{ "bad rate", CFG(12345, 2, S24_LE, 0, 0, 64, 1), -EINVAL },
+	{ "no channels", CFG(192000, 0, S24_LE, 0, 0, 64, 1), -EINVAL },
+	{ "9 channels", CFG(192000, 9, S24_LE, 0, 0, 64, 1), -EINVAL },
+	{ "order 6", CFG(192000, 2, S24_LE, 0, 6, 64, 1), -EINVAL },
+	{ "ring 3", CFG(192000, 2, S24_LE, 0, 0, 3, 1), -EINVAL },
+	{ "ring 8192", CFG(192000, 2, S24_LE, 0, 0, 8192, 1), -EINVAL },
+	{ "no streams", CFG(192000, 2, S24_LE, 0, 0, 64, 0), -EINVAL },
+	{ "65 streams", CFG(192000, 2, S24_LE, 0, 0, 64, 65), -EINVAL },
+};
+
+KUNIT_ARRAY_PARAM_DESC(config, config_cases, desc);
+
+/* Whole configurations: each field, and period_frames against the buffer. */
+static void audio_irq_test_config(struct kunit *test)
+{
+	const struct config_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, audio_sim_check_config(&c->cfg), c->err);
+	if (!c->err)
+		KUNIT_EXPECT_EQ(test, audio_sim_frames_per_buffer(&c->cfg),
+				c->frames_per_buffer);
+}
+
+/* The pool is sized from the stream: ring + current + 1 ms of refill. */
+static void audio_irq_test_pool_params(struct kunit *test)
+{
+	struct audio_sim_config cfg = test_default_cfg;
+	struct atomic_alloc_params params;
+	struct device *dev = test_dev(test);
+	unsigned int per_cpu;
+
+	audio_sim_pool_params(&cfg, dev, TEST_POOL, &params);
+	KUNIT_EXPECT_STREQ(test, params.name, TEST_POOL);
+	KUNIT_EXPECT_PTR_EQ(test, params.dev, dev);
+	KUNIT_EXPECT_EQ(test, params.dma_dir, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, params.order, 0U);
+	/* 64 on the ring, 1 being filled, 1 for 1 ms at 375 buffers/s. */
+	KUNIT_EXPECT_EQ(test, params.cpu_buffers, 66U);
+
+	/* One interrupt per frame does not change the buffer rate. */
+	cfg.period_frames = 1;
+	audio_sim_pool_params(&cfg, dev, TEST_POOL, &params);
+	KUNIT_EXPECT_EQ(test, params.cpu_buffers, 66U);
+
+	/* 384 kHz mono 8 ch s24_le: 128 frames, 3 buffers per ms. */
+	cfg = test_default_cfg;
+	cfg.rate = 384000;
+	cfg.channels = 8;
+	cfg.ring_entries = 16;
+	audio_sim_pool_params(&cfg, dev, TEST_POOL, &params);
+	KUNIT_EXPECT_EQ(test, params.cpu_buffers, 16U + 1 + 3);
+
+	/* Capped by the per-CPU page limit. */
+	cfg = test_default_cfg;
+	cfg.order = ATOMIC_ALLOC_MAX_ORDER;
+	cfg.ring_entries = 4096;
+	audio_sim_pool_params(&cfg, dev, TEST_POOL, &params);
+	KUNIT_EXPECT_EQ(test, params.cpu_buffers,
+			(unsigned int)(ATOMIC_ALLOC_MAX_CPU_PAGES >>
+				       ATOMIC_ALLOC_MAX_ORDER));
+
+	/* Streams that share a CPU share its array. */
+	cfg = test_default_cfg;
+	cfg.streams = 2 * num_online_cpus();
+	audio_sim_pool_params(&cfg, dev, TEST_POOL, &params);
+	per_cpu = 2 * 66;
+	KUNIT_EXPECT_EQ(test, params.cpu_buffers,
+			min_t(unsigned int, per_cpu,
+			      ATOMIC_ALLOC_MAX_CPU_BUFFERS));
+}
+
+/* ---- samples --------------------------------------------------------------- */
+
+struct pack_case {
+	enum audio_sim_format format;
+	s32 value;
+	u8 bytes[4];
+};
+
+static const struct pack_case pack_cases[] = {
+	{ AUDIO_SIM_S24_LE, 0x7fffff, { 0xff, 0xff, 0x7f, 0x00 } },
+	{ AUDIO_SIM_S24_LE, -0x800000, { 0x00, 0x00, 0x80, 0xff } },
+	{ AUDIO_SIM_S24_LE, 0, { 0x00, 0x00, 0x00, 0x00 } },
+	{ AUDIO_SIM_S24_LE, -1, { 0xff, 0xff, 0xff, 0xff } },
+	{ AUDIO_SIM_S24_LE, 0x123456, { 0x56, 0x34, 0x12, 0x00 } },
+	{ AUDIO_SIM_S24_LE, -0x123456, { 0xaa, 0xcb, 0xed, 0xff } },
+	{ AUDIO_SIM_S24_LE, 0x800000 - 0x7fffff, { 0x01, 0x00, 0x00, 0x00 } },
+	{ AUDIO_SIM_S24_3LE, 0x7fffff, { 0xff, 0xff, 0x7f } },
+	{ AUDIO_SIM_S24_3LE, -0x800000, { 0x00, 0x00, 0x80 } },
+	{ AUDIO_SIM_S24_3LE, 0, { 0x00, 0x00, 0x00 } },
+	{ AUDIO_SIM_S24_3LE, -1, { 0xff, 0xff, 0xff } },
+	{ AUDIO_SIM_S24_3LE, 0x123456, { 0x56, 0x34, 0x12 } },
+	{ AUDIO_SIM_S24_3LE, -0x123456, { 0xaa, 0xcb, 0xed } },
+};
+
+static void pack_case_desc(const struct pack_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s %d",
+		 c->format == AUDIO_SIM_S24_LE ? "s24_le" : "s24_3le",
+		 c->value);
+}
+
+KUNIT_ARRAY_PARAM(pack, pack_cases, pack_case_desc);
+
+/* The raw bytes of a packed sample, and nothing outside them. */
+static void audio_irq_test_pack(struct kunit *test)
+{
+	const struct pack_case *c = test->param_value;
+	unsigned int n = audio_sim_sample_bytes(c->format);
+	u8 buf[12], guard[12];
+
+	KUNIT_ASSERT_EQ(test, n, c->format == AUDIO_SIM_S24_LE ? 4U : 3U);
+	memset(buf, 0xa5, sizeof(buf));
+	memset(guard, 0xa5, sizeof(guard));
+
+	/* Odd offset: the packers must not assume alignment. */
+	audio_sim_pack_sample(buf + 3, c->format, c->value);
+	KUNIT_EXPECT_MEMEQ(test, buf + 3, c->bytes, n);
+	KUNIT_EXPECT_MEMEQ(test, buf, guard, 3);
+	KUNIT_EXPECT_MEMEQ(test, buf + 3 + n, guard, sizeof(buf) - 3 - n);
+
+	KUNIT_EXPECT_EQ(test, audio_sim_unpack_sample(buf + 3, c->format),
+			c->value);
+	KUNIT_EXPECT_EQ(test, audio_sim_unpack_sample(c->bytes, c->format),
+			c->value);
+}
+
+/* An s24_le container whose top byte is not the sign reads back wrong. */
+static void audio_irq_test_bad_pad(struct kunit *test)
+{
+	static const u8 pos_ff[4] = { 0xff, 0xff, 0x7f, 0xff };
+	static const u8 neg_00[4] = { 0x00, 0x00, 0x80, 0x00 };
+	static const u8 zero_01[4] = { 0x00, 0x00, 0x00, 0x01 };
+
+	KUNIT_EXPECT_NE(test, audio_sim_unpack_sample(pos_ff, AUDIO_SIM_S24_LE),
+			AUDIO_SIM_S24_MAX);
+	KUNIT_EXPECT_NE(test, audio_sim_unpack_sample(neg_00, AUDIO_SIM_S24_LE),
+			AUDIO_SIM_S24_MIN);
+	KUNIT_EXPECT_NE(test, audio_sim_unpack_sample(zero_01,
+						      AUDIO_SIM_S24_LE), 0);
+	/* The packed format has no pad: the same 3 bytes are fine. */
+	KUNIT_EXPECT_EQ(test, audio_sim_unpack_sample(pos_ff,
+						      AUDIO_SIM_S24_3LE),
+			AUDIO_SIM_S24_MAX);
+}
+
+/*
+ * The test signal: in range, all four edge values on every channel within
+ * 256 frames, plenty of negative values, and different on neighbouring
+ * frames and channels, so that a stale, shifted or swapped sample fails.
+ */
+static void audio_irq_test_signal(struct kunit *test)
+{
+	unsigned int ch, other, negative = 0, total = 0;
+	u64 frame;
+
+	for (ch = 0; ch < AUDIO_SIM_MAX_CHANNELS; ch++) {
+		bool seen_max = false, seen_min = false;
+		bool seen_zero = false, seen_minus1 = false;
+
+		for (frame = 0; frame < 4096; frame++) {
+			s32 v = audio_sim_sample(frame, ch);
+
+			KUNIT_ASSERT_GE(test, v, AUDIO_SIM_S24_MIN);
+			KUNIT_ASSERT_LE(test, v, AUDIO_SIM_S24_MAX);
+			if (frame < 256) {
+				seen_max |= v == AUDIO_SIM_S24_MAX;
+				seen_min |= v == AUDIO_SIM_S24_MIN;
+				seen_zero |= v == 0;
+				seen_minus1 |= v == -1;
+			}
+			negative += v < 0;
+			total++;
+			/* Away from the edge frames, the sample is unique. */
+			if (((frame + ch) & 0xff) < 4 ||
+			    ((frame + 1 + ch) & 0xff) < 4)
+				continue;
+			KUNIT_ASSERT_NE(test, v, audio_sim_sample(frame + 1, ch));
+			for (other = 0; other < AUDIO_SIM_MAX_CHANNELS; other++)
+				if (other != ch &&
+				    ((frame + other) & 0xff) >= 4)
+					KUNIT_ASSERT_NE(test, v,
+							audio_sim_sample(frame,
+									 other));
+		}
+		KUNIT_EXPECT_TRUE_MSG(test, seen_max && seen_min && seen_zero &&
+				      seen_minus1,
+				      "channel %u misses an edge value", ch);
+	}
+	KUNIT_EXPECT_GT(test, negative, total / 4);
+	KUNIT_EXPECT_LT(test, negative, total * 3 / 4);
+}
+
+struct fill_case {
+	enum audio_sim_format format;
+	unsigned int channels;
+};
+
+static const struct fill_case fill_cases[] = {
+	{ AUDIO_SIM_S24_LE, 1 }, { AUDIO_SIM_S24_LE, 2 },
+	{ AUDIO_SIM_S24_LE, 8 }, { AUDIO_SIM_S24_3LE, 1 },
+	{ AUDIO_SIM_S24_3LE, 3 }, { AUDIO_SIM_S24_3LE, 8 },
+};
+
+static void fill_case_desc(const struct fill_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s x %u",
+		 c->format == AUDIO_SIM_S24_LE ? "s24_le" : "s24_3le",
+		 c->channels);
+}
+
+KUNIT_ARRAY_PARAM(fill, fill_cases, fill_case_desc);
+
+/* audio_sim_verify() accepts what audio_sim_fill() wrote, and only that. */
+static void audio_irq_test_fill_verify(struct kunit *test)
+{
+	const struct fill_case *c = test->param_value;
+	unsigned int bytes = audio_sim_sample_bytes(c->format);
+	const unsigned int frames = 300;
+	size_t size = frames * c->channels * bytes;
+	size_t victim = (frames / 2 * c->channels + c->channels - 1) * bytes;
+	u8 *buf, saved;
+
+	buf = kunit_kmalloc(test, size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+
+	audio_sim_fill(buf, 1000, frames, c->channels, c->format);
+	KUNIT_EXPECT_EQ(test, audio_sim_verify(buf, 1000, frames, c->channels,
+					       c->format), 0U);
+	/* The first sample is written where the format says. */
+	KUNIT_EXPECT_EQ(test, audio_sim_unpack_sample(buf, c->format),
+			audio_sim_sample(1000, 0));
+
+	/* The same data checked as the next frame: nearly all wrong. */
+	KUNIT_EXPECT_GT(test, audio_sim_verify(buf, 1001, frames, c->channels,
+					       c->format),
+			frames * c->channels * 9 / 10);
+
+	/* One flipped bit in the middle byte of one sample: one error. */
+	saved = buf[victim + 1];
+	buf[victim + 1] ^= 0x10;
+	KUNIT_EXPECT_EQ(test, audio_sim_verify(buf, 1000, frames, c->channels,
+					       c->format), 1U);
+	buf[victim + 1] = saved;
+
+	if (c->format == AUDIO_SIM_S24_LE) {
+		/* A wrong sign extension in the pad byte: one error. */
+		buf[victim + 3] ^= 0xff;
+		KUNIT_EXPECT_EQ(test, audio_sim_verify(buf, 1000, frames,
+						       c->channels, c->format),
+				1U);
+		buf[victim + 3] ^= 0xff;
+	}
+	KUNIT_EXPECT_EQ(test, audio_sim_verify(buf, 1000, frames, c->channels,
+					       c->format), 0U);
+}
+
+/* ---- DMA mapping --------------------------------------------------------- */
+
+static const unsigned int map_orders[] = { 0, 2, ATOMIC_ALLOC_MAX_ORDER };
+
+static void map_order_desc(const unsigned int *order, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "order %u", *order);
+}
+
+KUNIT_ARRAY_PARAM(map_order, map_orders, map_order_desc);
+
+#define MAP_BUFFERS	24
+
+/*
+ * A pool created for a device with a 32-bit mask hands out buffers that
+ * are mapped, below 4 GiB, page aligned and disjoint, also past the local
+ * array (shared reserve, page allocator).  They survive a sync round trip.
+ */
+static void audio_irq_test_dma_mapping(struct kunit *test)
+{
+	unsigned int order = *(const unsigned int *)test->param_value;
+	struct atomic_alloc_params params = {
+		.name = TEST_POOL,
+		.order = order,
+		.cpu_buffers = 8,
+		.dma_dir = DMA_TO_DEVICE,
+	};
+	struct device *dev = test_dev(test);
+	size_t size = PAGE_SIZE << order;
+	struct atomic_alloc_pool *pool;
+	struct page **pages;
+	dma_addr_t *dma;
+	unsigned int i, j, got = 0;
+
+	params.dev = dev;
+	pool = test_pool_create(test, &params);
+	pages = kunit_kcalloc(test, MAP_BUFFERS, sizeof(*pages), GFP_KERNEL);
+	dma = kunit_kcalloc(test, MAP_BUFFERS, sizeof(*dma), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	KUNIT_ASSERT_NOT_NULL(test, dma);
+
+	for (i = 0; i < MAP_BUFFERS; i++) {
+		pages[i] = atomic_alloc_page(pool, GFP_KERNEL);
+		if (!pages[i])
+			break;
+		got++;
+		dma[i] = atomic_alloc_dma_addr(pool, pages[i]);
+	}
+	KUNIT_EXPECT_EQ(test, got, (unsigned int)MAP_BUFFERS);
+
+	for (i = 0; i < got; i++) {
+		KUNIT_EXPECT_NE(test, dma[i], DMA_MAPPING_ERROR);
+		KUNIT_EXPECT_FALSE(test, dma_mapping_error(dev, dma[i]));
+		KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED(dma[i], PAGE_SIZE),
+				      "dma %pad not page aligned", &dma[i]);
+		KUNIT_EXPECT_LE_MSG(test, (u64)dma[i] + size - 1,
+				    (u64)DMA_BIT_MASK(32),
+				    "buffer %u at %pad ends above 4 GiB", i,
+				    &dma[i]);
+		/* The pool allocates from ZONE_DMA32 for this device. */
+		KUNIT_EXPECT_LE(test, (u64)page_to_phys(pages[i]) + size - 1,
+				(u64)DMA_BIT_MASK(32));
+		for (j = 0; j < i; j++)
+			KUNIT_EXPECT_TRUE_MSG(test,
+					      dma[i] + size <= dma[j] ||
+					      dma[j] + size <= dma[i],
+					      "buffers %u and %u overlap", i,
+					      j);
+
+		memset(page_address(pages[i]), i, size);
+		dma_sync_single_for_device(dev, dma[i], size, DMA_TO_DEVICE);
+		dma_sync_single_for_cpu(dev, dma[i], size, DMA_TO_DEVICE);
+		KUNIT_EXPECT_EQ(test, *(u8 *)page_address(pages[i]), (u8)i);
+	}
+
+	KUNIT_EXPECT_EQ(test, test_outstanding(pool), (u64)got);
+	for (i = 0; i < got; i++)
+		atomic_alloc_free(pool, pages[i]);
+	KUNIT_EXPECT_EQ(test, test_outstanding(pool), 0ULL);
+}
+
+/* ---- the stream, driven by hand ---------------------------------------------- */
+
+/*
+ * A full ring drops blocks and counts them; completions come in submission
+ * order and only once due; a buffer kept through a drop is rewritten
+ * completely; nothing leaks.
+ */
+static void audio_irq_test_tick_ring_full(struct kunit *test)
+{
+	struct audio_sim_config cfg = test_default_cfg;
+	u64 block_ns = test_block_ns(&cfg);
+	struct atomic_alloc_pool *pool;
+	struct audio_sim_stream *s;
+	struct audio_sim_stats st;
+	struct audio_sim *sim;
+	unsigned int i;
+
+	cfg.ring_entries = 2;
+	sim = test_sim(test, &cfg, &pool);
+	s = audio_sim_stream(sim, 0);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_NULL(test, audio_sim_stream(sim, 1));
+
+	/* Ten whole-buffer periods at t = 0: two queued, eight dropped. */
+	for (i = 0; i < 10; i++)
+		audio_sim_period_tick(s, 0);
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.periods, 10ULL);
+	KUNIT_EXPECT_EQ(test, st.buffers_submitted, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.xrun_ring_full, 8ULL);
+	KUNIT_EXPECT_EQ(test, st.xrun_alloc, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.ring_used, 2U);
+	/* Two on the ring, one kept for the next block. */
+	KUNIT_EXPECT_EQ(test, test_outstanding(pool), 3ULL);
+	KUNIT_EXPECT_EQ(test, test_hist_sum(s, AUDIO_SIM_HIST_ALLOC), 3ULL);
+
+	/* The first block is due one buffer time after t = 0, not before. */
+	audio_sim_dma_tick(s, block_ns - 1);
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_completed, 0ULL);
+	audio_sim_dma_tick(s, block_ns);
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_completed, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.ring_used, 1U);
+	audio_sim_dma_tick(s, 100 * block_ns);
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_completed, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.bytes_played, 2ULL * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, st.verify_errors, 0ULL);
+	KUNIT_EXPECT_EQ(test, test_outstanding(pool), 1ULL);
+
+	/*
+	 * The kept buffer now carries frames 5120..5631; late, it plays
+	 * right away: due one buffer time after now.
+	 */
+	audio_sim_period_tick(s, 200 * block_ns);
+	audio_sim_dma_tick(s, 201 * block_ns - 1);
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_completed, 2ULL);
+	audio_sim_dma_tick(s, 201 * block_ns);
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_submitted, 3ULL);
+	KUNIT_EXPECT_EQ(test, st.buffers_completed, 3ULL);
+	KUNIT_EXPECT_EQ(test, st.verify_errors, 0ULL);
+
+	audio_sim_stop(sim);
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_drained, 0ULL);
+	KUNIT_EXPECT_EQ(test, test_outstanding(pool), 0ULL);
+}
+
+/* One DMA interrupt completes at most AUDIO_SIM_DMA_BUDGET buffers. */
+static void audio_irq_test_tick_budget(struct kunit *test)
+{
+	struct audio_sim_config cfg = test_default_cfg;
+	const unsigned int n = AUDIO_SIM_DMA_BUDGET + 2;
+	struct atomic_alloc_pool *pool;
+	struct audio_sim_stream *s;
+	struct audio_sim_stats st;
+	struct audio_sim *sim;
+	unsigned int i;
+
+	cfg.ring_entries = 16;
+	sim = test_sim(test, &cfg, &pool);
+	s = audio_sim_stream(sim, 0);
+	for (i = 0; i < n; i++)
+		audio_sim_period_tick(s, 0);
+
+	audio_sim_dma_tick(s, U64_MAX);
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_completed,
+			(u64)AUDIO_SIM_DMA_BUDGET);
+	audio_sim_dma_tick(s, U64_MAX);
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_completed, (u64)n);
+	KUNIT_EXPECT_EQ(test, st.verify_errors, 0ULL);
+
+	/* A stop with buffers queued gives them back. */
+	for (i = 0; i < 3; i++)
+		audio_sim_period_tick(s, 0);
+	audio_sim_stop(sim);
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_drained, 3ULL);
+	KUNIT_EXPECT_EQ(test, st.buffers_submitted,
+			st.buffers_completed + st.buffers_drained);
+	KUNIT_EXPECT_EQ(test, test_outstanding(pool), 0ULL);
+}
+
+/*
+ * An allocation failure in the interrupt plays silence, counts xrun_alloc
+ * and recovers at the next block; the frame count keeps running.
+ */
+static void audio_irq_test_tick_alloc_failure(struct kunit *test)
+{
+	struct audio_sim_config cfg = test_default_cfg;
+	struct atomic_alloc_pool *pool;
+	struct audio_sim_stream *s;
+	struct audio_sim_stats st;
+	struct audio_sim *sim;
+
+	cfg.ring_entries = 8;
+	sim = test_sim(test, &cfg, &pool);
+	s = audio_sim_stream(sim, 0);
+
+	audio_sim_inject_alloc_failures(s, 2);
+	audio_sim_period_tick(s, 0);	/* silence, next alloc fails too */
+	audio_sim_period_tick(s, 0);	/* silence, next alloc succeeds */
+	audio_sim_period_tick(s, 0);	/* frames 1024..1535 */
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.xrun_alloc, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.alloc_injected, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.silence_submitted, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.buffers_submitted, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.ring_used, 3U);
+	KUNIT_EXPECT_EQ(test, test_outstanding(pool), 2ULL);
+
+	audio_sim_dma_tick(s, U64_MAX);
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.silence_played, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.buffers_completed, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.bytes_played, (u64)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, st.verify_errors, 0ULL);
+
+	audio_sim_stop(sim);
+	KUNIT_EXPECT_EQ(test, test_outstanding(pool), 0ULL);
+}
+
+/* Periods that do not divide the buffer straddle two buffers correctly. */
+static void audio_irq_test_tick_straddle(struct kunit *test)
+{
+	struct audio_sim_config cfg = test_default_cfg;
+	struct atomic_alloc_pool *pool;
+	struct audio_sim_stream *s;
+	struct audio_sim_stats st;
+	struct audio_sim *sim;
+	unsigned int i;
+
+	cfg.rate = 44100;
+	cfg.channels = 3;
+	cfg.format = AUDIO_SIM_S24_3LE;	/* 455 frames per buffer */
+	cfg.period_frames = 100;
+	cfg.ring_entries = 16;
+	sim = test_sim(test, &cfg, &pool);
+	s = audio_sim_stream(sim, 0);
+
+	for (i = 0; i < 20; i++)
+		audio_sim_period_tick(s, 0);	/* 2000 frames = 4 x 455 + 180 */
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_submitted, 4ULL);
+	KUNIT_EXPECT_EQ(test, test_hist_sum(s, AUDIO_SIM_HIST_ALLOC), 5ULL);
+
+	audio_sim_dma_tick(s, U64_MAX);
+	audio_sim_get_stats(s, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_completed, 4ULL);
+	KUNIT_EXPECT_EQ(test, st.bytes_played, 4ULL * 455 * 9);
+	KUNIT_EXPECT_EQ(test, st.verify_errors, 0ULL);
+
+	audio_sim_stop(sim);
+	KUNIT_EXPECT_EQ(test, test_outstanding(pool), 0ULL);
+}
+
+/* ---- the stream, for real ------------------------------------------------ */
+
+struct stream_case {
+	const char *desc;
+	struct audio_sim_config cfg;
+	unsigned int inject;
+};
+
+static const struct stream_case stream_cases[] = {
+	{ "192 kHz 2 x s24_le, a buffer per period, a stream per CPU",
+	  CFG(192000, 2, S24_LE, 0, 0, 64, 0) },
+	{ "48 kHz 8 x s24_3le, order 1, 37-frame periods, 2 streams",
+	  CFG(48000, 8, S24_3LE, 37, 1, 16, 2) },
+	{ "192 kHz, 3 allocation failures injected in the interrupt",
+	  CFG(192000, 2, S24_LE, 0, 0, 64, 1), 3 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(stream, stream_cases, desc);
+
+#define STREAM_MS	200
+
+/*
+ * About 200 ms of real streaming in hard IRQ on several CPUs: every
+ * buffer verified, no allocation failure but the injected ones, every
+ * buffer accounted for and back in the pool after the stop.
+ */
+static void audio_irq_test_stream(struct kunit *test)
+{
+	const struct stream_case *c = test->param_value;
+	struct audio_sim_config cfg = c->cfg;
+	struct atomic_alloc_pool *pool;
+	struct audio_sim_stats st;
+	struct audio_sim *sim;
+	u64 period_ns, alloc_sum;
+	unsigned int i, period;
+
+	if (!cfg.streams)
+		cfg.streams = min(num_online_cpus(), 4U);
+	sim = test_sim(test, &cfg, &pool);
+	period = cfg.period_frames ?: audio_sim_frames_per_buffer(&cfg);
+	period_ns = DIV_ROUND_UP_ULL((u64)period * NSEC_PER_SEC, cfg.rate);
+
+	if (c->inject)
+		audio_sim_inject_alloc_failures(audio_sim_stream(sim, 0),
+						c->inject);
+	KUNIT_ASSERT_EQ(test, audio_sim_start(sim), 0);
+	msleep(STREAM_MS);
+	audio_sim_stop(sim);
+
+	for (i = 0; i < cfg.streams; i++) {
+		struct audio_sim_stream *s = audio_sim_stream(sim, i);
+		u64 inject = i ? 0 : c->inject;
+
+		audio_sim_get_stats(s, &st);
+		kunit_info(test, "stream%u cpu %u/%u: periods %llu overruns %llu submitted %llu completed %llu drained %llu xrun_alloc %llu ring_full %llu",
+			   i, st.cpu, st.dma_cpu, st.periods, st.timer_overruns,
+			   st.buffers_submitted, st.buffers_completed,
+			   st.buffers_drained, st.xrun_alloc, st.xrun_ring_full);
+
+		KUNIT_EXPECT_EQ(test, st.not_hardirq, 0ULL);
+		KUNIT_EXPECT_EQ(test, st.verify_errors, 0ULL);
+		KUNIT_EXPECT_EQ(test, st.xrun_alloc, inject);
+		KUNIT_EXPECT_EQ(test, st.alloc_injected, inject);
+		KUNIT_EXPECT_EQ(test, st.silence_played, inject);
+		KUNIT_EXPECT_GT(test, st.buffers_completed, 0ULL);
+		KUNIT_EXPECT_EQ(test, st.buffers_submitted,
+				st.buffers_completed + st.buffers_drained);
+		KUNIT_EXPECT_EQ(test, st.bytes_played,
+				st.buffers_completed *
+				audio_sim_frames_per_buffer(&cfg) *
+				cfg.channels *
+				audio_sim_sample_bytes(cfg.format));
+		/* The timer ran at the stream's rate: half the periods at least. */
+		KUNIT_EXPECT_GE(test, (st.periods + st.timer_overruns) *
+				period_ns, STREAM_MS * NSEC_PER_MSEC / 2);
+		KUNIT_EXPECT_EQ(test, test_hist_sum(s, AUDIO_SIM_HIST_HANDLER),
+				st.periods);
+		/* Every buffer taken was queued, but maybe the last one. */
+		alloc_sum = test_hist_sum(s, AUDIO_SIM_HIST_ALLOC);
+		KUNIT_EXPECT_GE(test, alloc_sum, st.buffers_submitted);
+		KUNIT_EXPECT_LE(test, alloc_sum, st.buffers_submitted + 1);
+		if (num_online_cpus() > 1)
+			KUNIT_EXPECT_NE_MSG(test, st.cpu, st.dma_cpu,
+					    "frees are not remote");
+	}
+	KUNIT_EXPECT_EQ(test, test_outstanding(pool), 0ULL);
+}
+
+static struct kunit_case audio_irq_test_cases[] = {
+	KUNIT_CASE_PARAM(audio_irq_test_param, param_gen_params),
+	KUNIT_CASE_PARAM(audio_irq_test_config, config_gen_params),
+	KUNIT_CASE(audio_irq_test_pool_params),
+	KUNIT_CASE_PARAM(audio_irq_test_pack, pack_gen_params),
+	KUNIT_CASE(audio_irq_test_bad_pad),
+	KUNIT_CASE(audio_irq_test_signal),
+	KUNIT_CASE_PARAM(audio_irq_test_fill_verify, fill_gen_params),
+	KUNIT_CASE_PARAM(audio_irq_test_dma_mapping, map_order_gen_params),
+	KUNIT_CASE(audio_irq_test_tick_ring_full),
+	KUNIT_CASE(audio_irq_test_tick_budget),
+	KUNIT_CASE(audio_irq_test_tick_alloc_failure),
+	KUNIT_CASE(audio_irq_test_tick_straddle),
+	KUNIT_CASE_PARAM_ATTR(audio_irq_test_stream, stream_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	{}
+};
+
+static struct kunit_suite audio_irq_test_suite = {
+	.name = "atomic_alloc_audio_irq",
+	.test_cases = audio_irq_test_cases,
+};
+
+kunit_test_suite(audio_irq_test_suite);
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_DESCRIPTION("KUnit tests for the simulated audio device of atomic_alloc_audio");
+MODULE_AUTHOR("atomic_alloc developers");
+MODULE_LICENSE("GPL");
