@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: THE test command (.ci/run runs it; so does `make check`).
+#
+# Stages, in order (each one bounds its own time):
+#   deps            scripts/deps.sh: packages, headers, kernel images
+#   build-FLAVOUR   W=1 out-of-tree build, no warning (6.1, 6.1-rt, 6.12, 6.12-rt)
+#   stock-FLAVOUR   boot Debian's own kernel with the modules, guest checks
+#                   (6.1, 6.12, 6.12-rt)
+#   kunit-CONFIG    KUnit suites under QEMU (smp, rt)
+#   check.d/*.sh    any executable scripts/check.d/NAME.sh, as stage NAME
+#
+# A stage that fails does not stop the run.  At the end: a table, one row per
+# stage, and as the very last line "N passed, N failed", N counting every
+# KUnit case of both configs and every harness check.  Exit 1 on any failure.
+#
+# AA_STAGES="build-6.12 stock-6.12" runs only the stages named (deps always).
+#
+# Adding a stage: add a line to the STAGES list below ("NAME command args"),
+# or drop an executable scripts/check.d/NAME.sh.  A stage command may print
+# "AA-RESULT NAME passed=P failed=F [skipped=S] log=PATH" (see lib.sh);
+# without it, exit status 0 counts as one passed check, anything else as one
+# failed check.
+set -uo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+here=$AA_REPO/scripts
+cd "$AA_REPO" || exit 1
+
+STAGES=(
+	"deps $here/deps.sh"
+	"build-6.1 build_stage 6.1"
+	"build-6.1-rt build_stage 6.1-rt"
+	"build-6.12 build_stage 6.12"
+	"build-6.12-rt build_stage 6.12-rt"
+	"stock-6.1 $here/stock.sh 6.1"
+	"stock-6.12 $here/stock.sh 6.12"
+	"stock-6.12-rt $here/stock.sh 6.12-rt"
+	"kunit-smp $here/kunit.sh smp"
+	"kunit-rt $here/kunit.sh rt"
+)
+if [ -d "$here/check.d" ]; then
+	for f in "$here"/check.d/*.sh; do
+		[ -x "$f" ] || continue
+		n=$(basename "$f" .sh)
+		STAGES+=("$n $f")
+	done
+fi
+
+# build_stage FLAVOUR: build-module.sh as one check, with its build log.
+build_stage() {
+	local rel
+	rel=$(aa_release "$1") || {
+		aa_result "build-$1" 0 1 -
+		return 1
+	}
+	if "$here/build-module.sh" "$rel" >/dev/null; then
+		aa_result "build-$1" 1 0 "$AA_LOGS/build-$rel.log"
+	else
+		aa_result "build-$1" 0 1 "$AA_LOGS/build-$rel.log"
+		return 1
+	fi
+}
+
+mkdir -p "$AA_LOGS"
+rows=()
+total_pass=0 total_fail=0 total_skip=0
+failed_stages=()
+t_start=$SECONDS
+
+wanted() {
+	[ -z "${AA_STAGES:-}" ] && return 0
+	[ "$1" = deps ] && return 0
+	case " $AA_STAGES " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# run_stage NAME CMD [ARGS...]
+run_stage() {
+	local name=$1 out p f s l line rc t0
+	shift
+	out=$AA_LOGS/stage-$name.out
+	t0=$SECONDS
+	echo
+	echo "=== $name: $* ==="
+	"$@" </dev/null 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -a '^AA-RESULT ' "$out" | tail -n 1)
+	if [ -n "$line" ]; then
+		p=$(sed -n 's/.* passed=\([0-9]*\).*/\1/p' <<<"$line")
+		f=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$line")
+		s=$(sed -n 's/.* skipped=\([0-9]*\).*/\1/p' <<<"$line")
+		l=$(sed -n 's/.* log=\(.*\)$/\1/p' <<<"$line")
+		p=${p:-0} f=${f:-0}
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			echo "atomic_alloc: $name exited $rc but reported no failure; counting one"
+			f=1
+		fi
+	else
+		# A plain command: one check.  Its log is the one it named, if any.
+		p=0 f=0 s=""
+		if [ "$rc" -eq 0 ]; then p=1; else f=1; fi
+		l=$(grep -a -o 'log: [^ )]*' "$out" | tail -n 1 | cut -d' ' -f2)
+		l=${l:-$out}
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + ${s:-0}))
+	[ "$f" -eq 0 ] || failed_stages+=("$name")
+	rows+=("$(printf '%-16s %6s %6s %7s %6ss  %s' "$name" "$p" "$f" "${s:--}" "$((SECONDS - t0))" "$l")")
+}
+
+known=" "
+for entry in "${STAGES[@]}"; do
+	read -r -a cmd <<<"$entry"
+	name=${cmd[0]}
+	known+="$name "
+	wanted "$name" || continue
+	run_stage "$name" "${cmd[@]:1}"
+done
+for name in ${AA_STAGES:-}; do
+	case $known in *" $name "*) continue ;; esac
+	echo "atomic_alloc: error: AA_STAGES names an unknown stage '$name' (stages:$known)"
+	total_fail=$((total_fail + 1))
+	failed_stages+=("$name")
+	rows+=("$(printf '%-16s %6s %6s %7s %6ss  %s' "$name" 0 1 - 0 "unknown stage")")
+done
+
+echo
+echo "=== atomic_alloc check summary ($((SECONDS - t_start))s) ==="
+printf '%-16s %6s %6s %7s %7s  %s\n' stage passed failed skipped time log
+for r in "${rows[@]}"; do
+	echo "$r"
+done
+if [ "${#failed_stages[@]}" -gt 0 ]; then
+	echo "failed stages: ${failed_stages[*]} (see the logs above)"
+fi
+[ "$total_skip" -eq 0 ] || echo "skipped KUnit cases: $total_skip (not counted below)"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ] && [ "$total_pass" -gt 0 ]

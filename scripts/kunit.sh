@@ -1,0 +1,170 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kunit.sh CONFIG         (CONFIG: smp or rt)
+#
+# Run the project's KUnit suites in a 6.12 kernel under QEMU:
+#   smp  tests/.kunitconfig
+#   rt   tests/.kunitconfig + tests/configs/rt.config (PREEMPT_RT, lockdep...)
+#
+# kunit.py cannot build an M= directory, so the project's in-tree files
+# (Kbuild, Kconfig, *.c, *.h, tests/) are mirrored into
+# $AA_CACHE/linux-source-6.12/drivers/misc/atomic_alloc/ and hooked into
+# drivers/misc/{Kconfig,Makefile}; the kernel is built in
+# $AA_CACHE/kunit/CONFIG/ (incremental on reruns).
+#
+# Counts: every KUnit case (crashed and errors count as failed, skipped are
+# reported apart), plus three harness checks: "the run completed" (kernel
+# built and booted, summary parsed), "every expected suite ran" and "kernel
+# log clean" (scan-log.sh on the raw kernel log, <build_dir>/test.log).
+#
+# Prints "AA-RESULT kunit-CONFIG passed=P failed=F skipped=S log=LOG" and
+# exits non-zero when F > 0.
+#
+# Environment: AA_KUNIT_SUITES (suites that must run), AA_KUNIT_RUN_TIMEOUT
+# (kunit.py --timeout, 1200 s), AA_KUNIT_TIMEOUT (bound on the whole stage,
+# build included, 2700 s), AA_KUNIT_ARGS (more kunit.py run arguments).
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+if [ $# -ne 1 ]; then
+	echo "usage: kunit.sh smp|rt" >&2
+	exit 2
+fi
+config=$1
+kunitconfigs=("--kunitconfig=$AA_REPO/tests/.kunitconfig")
+case $config in
+smp) ;;
+rt) kunitconfigs+=("--kunitconfig=$AA_REPO/tests/configs/rt.config") ;;
+*) aa_die "unknown KUnit config '$config' (expected smp or rt)" ;;
+esac
+for k in "${kunitconfigs[@]}"; do
+	[ -f "${k#--kunitconfig=}" ] || aa_die "${k#--kunitconfig=} is missing"
+done
+aa_need_cmd python3 make gcc rsync timeout qemu-system-x86_64 flex bison bc
+
+stage=kunit-$config
+bdir=$AA_CACHE/kunit/$config
+log=$AA_LOGS/$stage.log
+klog=$bdir/test.log
+suites=${AA_KUNIT_SUITES:-atomic_alloc atomic_alloc_dma_ring atomic_alloc_audio_irq}
+mkdir -p "$AA_LOGS" "$bdir"
+rm -f "$log"
+
+# One run at a time owns the shared source tree.
+aa_lock kunit
+aa_ensure_source
+
+# --- link the project into the tree ---------------------------------------
+dest=$AA_SRC/drivers/misc/atomic_alloc
+aa_sync_tree "$dest" --delete-excluded
+kconfig=$AA_SRC/drivers/misc/Kconfig
+kmake=$AA_SRC/drivers/misc/Makefile
+src_line='source "drivers/misc/atomic_alloc/Kconfig"'
+# shellcheck disable=SC2016 # a make variable, not a shell one
+obj_line='obj-$(CONFIG_ATOMIC_ALLOC)	+= atomic_alloc/'
+if ! grep -qxF "$src_line" "$kconfig"; then
+	last=$(grep -n '^endmenu' "$kconfig" | tail -n 1 | cut -d: -f1)
+	[ -n "$last" ] || aa_die "no 'endmenu' in $kconfig; is $AA_SRC a 6.12 tree?"
+	sed -i "${last}i $src_line" "$kconfig"
+fi
+if ! grep -qxF "$obj_line" "$kmake"; then
+	printf '%s\n' "$obj_line" >>"$kmake"
+fi
+
+# --- run ------------------------------------------------------------------
+accel_line=$(aa_accel_args "")
+read -r -a extra <<<"${AA_KUNIT_ARGS:-}"
+args=(run --arch=x86_64 "--build_dir=$bdir" "${kunitconfigs[@]}"
+	"--qemu_args=-smp 4 $accel_line" "--jobs=$(nproc)"
+	"--timeout=${AA_KUNIT_RUN_TIMEOUT:-1200}" "${extra[@]}")
+aa_info "$stage: kunit.py ${args[*]}"
+aa_info "$stage: building the KUnit kernel (first time: several minutes), log $log"
+aa_timer_start
+rm -f "$klog"
+set +e
+(cd "$AA_SRC" && timeout -k 30 "${AA_KUNIT_TIMEOUT:-2700}" \
+	python3 tools/testing/kunit/kunit.py "${args[@]}") </dev/null 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+aa_info "$stage: kunit.py exit $rc after $(aa_elapsed)"
+
+passed=0 failed=0 skipped=0
+hpass() {
+	passed=$((passed + 1))
+	echo "ok - $stage: $*"
+}
+hfail() {
+	failed=$((failed + 1))
+	echo "not ok - $stage: $*"
+}
+
+# "[12:34:56] Testing complete. Ran 12 tests: passed: 10, failed: 1, skipped: 1"
+summary=$(sed -e 's/\x1b\[[0-9;]*m//g' "$log" |
+	grep -a -o 'Testing complete\. Ran [0-9]* tests:.*' | tail -n 1 || true)
+count() {
+	local n
+	n=$(grep -o "$1: [0-9]*" <<<"$summary" | grep -o '[0-9]*$' || true)
+	echo "${n:-0}"
+}
+if [ -n "$summary" ]; then
+	total=${summary#Testing complete. Ran }
+	total=${total%% tests*}
+	kp=$(count passed)
+	kf=$(( $(count failed) + $(count crashed) + $(count errors) ))
+	ks=$(count skipped)
+	passed=$((passed + kp))
+	failed=$((failed + kf))
+	skipped=$ks
+	if [ "$total" -gt 0 ]; then
+		hpass "KUnit run completed ($summary)"
+	else
+		hfail "KUnit run completed but ran no test ($summary)"
+	fi
+	if [ "$rc" -ne 0 ] && [ "$kf" -eq 0 ]; then
+		hfail "kunit.py exited $rc although no case failed (see $log)"
+	fi
+else
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		why="timed out after ${AA_KUNIT_TIMEOUT:-2700}s"
+	elif grep -a -q 'Not all Kconfig options selected' "$log"; then
+		why="the kunitconfig does not survive olddefconfig ($(grep -a -o 'Missing: .*' "$log" | sed -n 1p))"
+	elif ! grep -a -q 'Starting KUnit Kernel' "$log"; then
+		why="the KUnit kernel failed to configure or build"
+	else
+		why="the KUnit kernel ran but printed no test summary (crash or hang?)"
+	fi
+	hfail "KUnit run completed: $why; log: $log"
+	echo "atomic_alloc: error: $stage: $why; log: $log" >&2
+fi
+
+# Every expected suite must have run (a suite that Kbuild or Kconfig drops
+# silently would otherwise just be missing from the counts).
+missing=""
+for s in $suites; do
+	grep -a -q -E "=+ $s \([0-9]+ subtests?\) =+|ok [0-9]+ $s\$|# Subtest: $s\$" "$log" ||
+		missing="$missing $s"
+done
+if [ -z "$missing" ]; then
+	hpass "every expected suite ran ($suites)"
+else
+	hfail "suite(s) did not run:$missing"
+fi
+
+if [ -f "$klog" ] && "$(dirname "$0")/scan-log.sh" "$klog" >&2; then
+	hpass "kernel log clean ($klog)"
+elif [ -f "$klog" ]; then
+	hfail "kernel log has splats (see above; $klog)"
+else
+	hfail "kernel log clean: no kernel log ($klog); the kernel never ran"
+fi
+
+echo "$stage: $passed passed, $failed failed, $skipped skipped (KUnit cases + 3 harness checks)"
+[ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log (kernel log: $klog)" >&2
+aa_result "$stage" "$passed" "$failed" "$log" "$skipped"
+if [ "$failed" -gt 0 ]; then
+	exit 1
+fi
+exit 0

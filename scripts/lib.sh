@@ -1,0 +1,234 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Common code of the host-side test harness.  Sourced, never run:
+#
+#   . "$(dirname "$0")/lib.sh"
+#
+# Everything the harness makes lives under $AA_CACHE, outside the repo:
+#
+#   $AA_CACHE/linux-source-6.12/     unpacked Debian linux-source (KUnit)
+#   $AA_CACHE/linux-source-6.12.stamp  says that unpack finished
+#   $AA_CACHE/build/<release>/       out-of-tree module builds (M=)
+#   $AA_CACHE/kunit/<config>/        KUnit kernel build directories
+#   $AA_CACHE/logs/                  one log per stage of the last run
+#   $AA_CACHE/accel                  cached answer of the KVM probe
+#
+# Result protocol: every stage script prints one line on stdout
+#
+#   AA-RESULT <stage> passed=<P> failed=<F> [skipped=<S>] log=<path>
+#
+# which check.sh collects into its summary.
+
+AA_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+AA_CACHE=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/atomic_alloc
+AA_LOGS=$AA_CACHE/logs
+AA_SRC_TARBALL=/usr/src/linux-source-6.12.tar.xz
+AA_SRC=$AA_CACHE/linux-source-6.12
+export AA_REPO AA_CACHE AA_LOGS
+
+# Files of the project that a build needs, as rsync filter rules, relative to
+# the repo root.  Build products are excluded first (a developer may have run
+# an in-tree `make`), then the sources are included, then everything else is
+# excluded.  Add a line here when the project grows a new kind of source.
+AA_RSYNC_EXCLUDE_PRODUCTS=(
+	--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c'
+	--exclude='.*.cmd' --exclude='.*.d' --exclude='*.order'
+	--exclude='*.symvers' --exclude='*.a' --exclude='*.dwo'
+	--exclude='.tmp*' --exclude='*.orig' --exclude='*.rej' --exclude='*~'
+	--exclude='__pycache__/'
+)
+AA_RSYNC_SOURCES=(
+	--include='/Kbuild' --include='/Kconfig'
+	--include='/*.c' --include='/*.h'
+	--include='/tests/' --include='/tests/**'
+)
+
+aa_die() {
+	echo "atomic_alloc: error: $*" >&2
+	exit 1
+}
+
+aa_info() {
+	echo "atomic_alloc: $*" >&2
+}
+
+aa_need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			aa_die "'$c' not found; run scripts/deps.sh (or apt-get install the package that provides it)"
+	done
+}
+
+# aa_timer_start / aa_elapsed: seconds since aa_timer_start, for messages.
+aa_timer_start() { AA_T0=$SECONDS; }
+aa_elapsed() { echo "$((SECONDS - ${AA_T0:-0}))s"; }
+
+# aa_result STAGE PASSED FAILED LOG [SKIPPED]: the machine-readable line.
+aa_result() {
+	local skipped=""
+	[ -n "${5:-}" ] && skipped=" skipped=$5"
+	echo "AA-RESULT $1 passed=$2 failed=$3${skipped} log=$4"
+}
+
+# aa_release FLAVOUR: print the kernel release of the newest installed
+# Debian header package of that flavour (6.1, 6.1-rt, 6.12, 6.12-rt).
+# A full release name (e.g. 6.12.117+deb12-amd64) is passed through.
+aa_release() {
+	local flavour=$1 glob rt
+	case $flavour in
+	6.1) glob='6.1.*-amd64' rt=no ;;
+	6.1-rt) glob='6.1.*-rt-amd64' rt=yes ;;
+	6.12) glob='6.12.*-amd64' rt=no ;;
+	6.12-rt) glob='6.12.*-rt-amd64' rt=yes ;;
+	*-amd64)
+		echo "$flavour"
+		return 0
+		;;
+	*)
+		aa_die "unknown kernel flavour '$flavour' (expected one of: 6.1 6.1-rt 6.12 6.12-rt)"
+		;;
+	esac
+	local d rel best=""
+	for d in /usr/src/linux-headers-$glob; do
+		[ -f "$d/Makefile" ] || continue
+		rel=${d#/usr/src/linux-headers-}
+		case $rel in
+		*-rt-amd64) [ "$rt" = yes ] || continue ;;
+		*) [ "$rt" = no ] || continue ;;
+		esac
+		best+="$rel"$'\n'
+	done
+	best=$(printf '%s' "$best" | sort -V | tail -n 1)
+	[ -n "$best" ] ||
+		aa_die "no linux-headers for flavour '$flavour' under /usr/src; run scripts/deps.sh"
+	echo "$best"
+}
+
+# aa_lock NAME: hold an exclusive lock (fd 9) on $AA_CACHE/.NAME.lock until
+# the calling script exits, so that two runs do not share a tree.
+aa_lock() {
+	mkdir -p "$AA_CACHE"
+	exec 9>"$AA_CACHE/.$1.lock"
+	if ! flock -w 3600 9; then
+		aa_die "could not lock $AA_CACHE/.$1.lock within an hour"
+	fi
+}
+
+# aa_ensure_source: unpack /usr/src/linux-source-6.12.tar.xz into $AA_SRC
+# unless a stamp says the same tarball was fully unpacked there before.  The
+# unpack goes to a temporary directory that is renamed into place, so an
+# interrupted run leaves no half tree behind (its leftovers are removed by
+# the next run).
+aa_ensure_source() {
+	[ -f "$AA_SRC_TARBALL" ] ||
+		aa_die "$AA_SRC_TARBALL is missing; run scripts/deps.sh (package linux-source-6.12)"
+	local stamp=$AA_SRC.stamp want
+	want="$(stat -c '%s %Y' "$AA_SRC_TARBALL") $AA_SRC_TARBALL"
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
+		[ -f "$AA_SRC/Makefile" ]; then
+		return 0
+	fi
+	mkdir -p "$AA_CACHE"
+	rm -rf "$AA_CACHE"/.unpack.*
+	local tmp=$AA_CACHE/.unpack.$$
+	aa_info "unpacking $AA_SRC_TARBALL into $AA_SRC (once; about a minute)"
+	aa_timer_start
+	mkdir -p "$tmp"
+	if ! timeout 1200 tar -xJf "$AA_SRC_TARBALL" -C "$tmp"; then
+		rm -rf "$tmp"
+		aa_die "could not unpack $AA_SRC_TARBALL into $tmp (disk full? took over 20 min?)"
+	fi
+	[ -f "$tmp/linux-source-6.12/Makefile" ] || {
+		rm -rf "$tmp"
+		aa_die "$AA_SRC_TARBALL did not contain linux-source-6.12/"
+	}
+	rm -f "$stamp"
+	rm -rf "$AA_SRC"
+	mv "$tmp/linux-source-6.12" "$AA_SRC"
+	rmdir "$tmp"
+	echo "$want" >"$stamp"
+	aa_info "unpacked in $(aa_elapsed)"
+}
+
+# aa_sync_tree DEST [extra rsync filter args...]: mirror the project's
+# sources into DEST and delete sources that are gone from the repo (build
+# products in DEST match the exclude rules and so are kept; pass
+# --delete-excluded to drop them).
+#
+# Incremental builds without stale objects: a file is rewritten, and so gets
+# a new mtime, only when its content differs (--checksum, no --times);
+# unchanged files keep their old mtime and kbuild skips them.  Keeping the
+# repo's mtimes instead would be wrong whenever DEST was last filled from
+# other content with newer objects (another checkout, a stash, a scratch
+# tree): make would take the old objects for up to date.  The first sync into
+# a DEST without the marker .aa-sync rewrites every file once.
+aa_sync_tree() {
+	local dest=$1 mode=--checksum
+	shift
+	mkdir -p "$dest"
+	# Without the marker, rewrite every file (new mtimes) once.
+	[ -f "$dest/.aa-sync" ] || mode=--ignore-times
+	rsync -rl "$mode" --delete --prune-empty-dirs \
+		--filter='P /.aa-sync' \
+		"${AA_RSYNC_EXCLUDE_PRODUCTS[@]}" "$@" "${AA_RSYNC_SOURCES[@]}" \
+		--exclude='*' "$AA_REPO/" "$dest/" ||
+		aa_die "could not copy the sources from $AA_REPO to $dest"
+	echo "content-synced by scripts/lib.sh aa_sync_tree" >"$dest/.aa-sync"
+}
+
+# aa_accel_args [VMLINUZ]: print the QEMU accelerator arguments on one line
+# (use: a=$(aa_accel_args); read -r -a args <<<"$a").  KVM is used only when a real boot under it works: the first call
+# boots a kernel without a root file system under KVM (bounded to 60 s) and
+# expects it to reach its "VFS: Unable to mount root fs" panic.  The answer
+# is cached in $AA_CACHE/accel together with what it depends on.
+# AA_ACCEL=tcg or AA_ACCEL=kvm overrides the probe.
+aa_accel_args() {
+	local accel=${AA_ACCEL:-} cache=$AA_CACHE/accel key kernel=${1:-}
+	if [ -z "$accel" ]; then
+		key="$(uname -r) $(qemu-system-x86_64 --version 2>/dev/null | sed -n 1p)"
+		if [ -f "$cache" ] && [ "$(sed -n 2p "$cache")" = "$key" ]; then
+			accel=$(sed -n 1p "$cache")
+		else
+			accel=$(aa_probe_kvm "$kernel")
+			mkdir -p "$AA_CACHE"
+			printf '%s\n%s\n' "$accel" "$key" >"$cache"
+		fi
+	fi
+	case $accel in
+	kvm) echo "-accel kvm -cpu host" ;;
+	tcg) echo "-accel tcg -cpu max" ;;
+	*) aa_die "AA_ACCEL must be kvm or tcg, not '$accel'" ;;
+	esac
+}
+
+aa_probe_kvm() {
+	local kernel=${1:-} out
+	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		echo tcg
+		return 0
+	fi
+	if [ -z "$kernel" ]; then
+		kernel=$(printf '%s\n' /boot/vmlinuz-* | sort -V | tail -n 1)
+	fi
+	if [ -z "$kernel" ] || [ ! -r "$kernel" ]; then
+		echo tcg
+		return 0
+	fi
+	out=$(timeout -k 5 60 qemu-system-x86_64 -accel kvm -cpu host -m 256 \
+		-nographic -no-reboot -kernel "$kernel" \
+		-append "console=ttyS0 panic=-1" </dev/null 2>&1) || true
+	if grep -q 'Kernel panic - not syncing: VFS' <<<"$out" &&
+		! grep -qi 'internal error' <<<"$out"; then
+		aa_info "KVM works here; guests run with -accel kvm"
+		echo kvm
+	else
+		aa_info "KVM does not work here; guests run under TCG (answer cached in $AA_CACHE/accel)"
+		echo tcg
+	fi
+}
+
+# The extended regular expression of kernel splats (used by scan-log.sh).
+# shellcheck disable=SC2034
+AA_SPLAT_RE='WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible circular locking|inconsistent lock state|Invalid wait context|possible recursive locking|suspicious RCU usage|lock held when returning|sleeping function called from invalid context|scheduling while atomic|KASAN|UBSAN|kmemleak|pages never returned|refcount_t|list_add corruption|ODEBUG|DMA-API'

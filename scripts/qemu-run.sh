@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# qemu-run.sh VMLINUZ INITRD LOG TIMEOUT_SECONDS [extra qemu args...]
+#
+# Boot VMLINUZ with INITRD under QEMU (4 CPUs, 1 GiB, serial console only)
+# and write the console to LOG (and to stdout too when AA_VERBOSE=1).
+# KVM is used when it really works here, else TCG (see aa_accel_args in
+# lib.sh; AA_ACCEL=tcg|kvm forces one).  Extra kernel arguments can be given
+# in AA_KERNEL_ARGS.
+#
+# Exit 0 when the guest printed "AA-END rc=0"; otherwise a one-line reason
+# with the log path on stderr and exit 1 (guest failed or never finished) or
+# 3 (timed out).
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+if [ $# -lt 4 ]; then
+	echo "usage: qemu-run.sh VMLINUZ INITRD LOG TIMEOUT_SECONDS [qemu args...]" >&2
+	exit 2
+fi
+kernel=$1 initrd=$2 log=$3 tmo=$4
+shift 4
+[ -r "$kernel" ] || aa_die "kernel image '$kernel' missing or unreadable"
+[ -r "$initrd" ] || aa_die "initramfs '$initrd' missing or unreadable"
+case $tmo in '' | *[!0-9]*) aa_die "timeout must be a number of seconds, not '$tmo'" ;; esac
+aa_need_cmd qemu-system-x86_64 timeout
+
+accel_line=$(aa_accel_args "$kernel")
+read -r -a accel <<<"$accel_line"
+mkdir -p "$(dirname "$log")"
+
+cmd=(qemu-system-x86_64 "${accel[@]}" -smp 4 -m 1024 -nographic -no-reboot
+	-nic none -kernel "$kernel" -initrd "$initrd"
+	-append "console=ttyS0 panic=-1 loglevel=8 printk.devkmsg=on ${AA_KERNEL_ARGS:-}"
+	"$@")
+aa_info "booting $(basename "$kernel") (${accel[1]}), timeout ${tmo}s, log $log"
+aa_timer_start
+set +e
+if [ "${AA_VERBOSE:-0}" = 1 ]; then
+	timeout -k 10 "$tmo" "${cmd[@]}" </dev/null 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+else
+	timeout -k 10 "$tmo" "${cmd[@]}" </dev/null >"$log" 2>&1
+	rc=$?
+fi
+set -e
+
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	echo "atomic_alloc: error: guest did not finish within ${tmo}s (hung?); log: $log" >&2
+	exit 3
+fi
+end=$(tr -d '\r' <"$log" | sed -n 's/^.*AA-END rc=\([0-9]*\).*$/\1/p' | tail -n 1)
+if [ -z "$end" ]; then
+	reason="the guest never printed AA-END"
+	grep -a -q 'Kernel panic' "$log" && reason="the guest kernel panicked"
+	echo "atomic_alloc: error: $reason (qemu exit $rc after $(aa_elapsed)); log: $log" >&2
+	exit 1
+fi
+if [ "$end" != 0 ]; then
+	echo "atomic_alloc: error: guest scenario failed (AA-END rc=$end) after $(aa_elapsed); log: $log" >&2
+	exit 1
+fi
+aa_info "guest finished (AA-END rc=0) in $(aa_elapsed)"
+exit 0

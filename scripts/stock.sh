@@ -1,0 +1,103 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# stock.sh FLAVOUR        (FLAVOUR: 6.1, 6.12 or 6.12-rt)
+#
+# Build the modules against Debian's headers of FLAVOUR, boot Debian's own
+# kernel of exactly that release under QEMU with the "check" guest scenario,
+# and count:
+#   - one check per guest line "ok - ..." (pass) / "not ok - ..." (fail);
+#   - "build clean" (build-module.sh: no error, no warning);
+#   - "guest finished" (the guest printed AA-END rc=0 in time);
+#   - "log clean" (scan-log.sh found no kernel splat).
+# A check that could not run (nothing to boot after a failed build) fails.
+#
+# Prints "AA-RESULT stock-FLAVOUR passed=P failed=F log=LOG" and exits
+# non-zero when F > 0.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+if [ $# -ne 1 ]; then
+	echo "usage: stock.sh 6.1|6.12|6.12-rt" >&2
+	exit 2
+fi
+flavour=$1
+case $flavour in
+6.1 | 6.12 | 6.12-rt) ;;
+*) aa_die "unknown flavour '$flavour' for stock.sh (expected 6.1, 6.12 or 6.12-rt)" ;;
+esac
+release=$(aa_release "$flavour")
+kernel=/boot/vmlinuz-$release
+stage=stock-$flavour
+log=$AA_LOGS/$stage.log
+initrd=$AA_CACHE/initramfs/$stage.cpio.gz
+here=$(dirname "$0")
+mkdir -p "$AA_LOGS"
+rm -f "$log"
+
+passed=0 failed=0
+pass() {
+	passed=$((passed + 1))
+	echo "ok - $stage: $*"
+}
+fail() {
+	failed=$((failed + 1))
+	echo "not ok - $stage: $*"
+}
+finish() {
+	[ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log" >&2
+	aa_result "$stage" "$passed" "$failed" "$log"
+	if [ "$failed" -gt 0 ]; then
+		exit 1
+	fi
+	exit 0
+}
+
+if ! dir=$("$here/build-module.sh" "$release"); then
+	fail "build clean against $release (log: $AA_LOGS/build-$release.log)"
+	fail "guest finished (not booted: no modules)"
+	fail "log clean (not booted)"
+	log=$AA_LOGS/build-$release.log
+	finish
+fi
+pass "build clean against $release"
+
+if [ ! -r "$kernel" ]; then
+	fail "guest finished: $kernel missing; run scripts/deps.sh (linux-image-$release)"
+	fail "log clean (not booted)"
+	finish
+fi
+"$here/mkinitramfs.sh" "$initrd" "$dir" check
+
+set +e
+"$here/qemu-run.sh" "$kernel" "$initrd" "$log" "${AA_STOCK_TIMEOUT:-300}"
+qrc=$?
+set -e
+if [ "$qrc" -eq 0 ]; then
+	pass "guest finished (AA-END rc=0)"
+else
+	fail "guest finished (AA-END rc=0): see $log"
+fi
+
+# The guest's own checks.  Lines are read from the serial console, so strip
+# the CR of CR LF; a kernel message can share a line only at its start.
+if [ -f "$log" ]; then
+	gp=$(tr -d '\r' <"$log" | grep -a -c -E '^ok - ' || true)
+	gf=$(tr -d '\r' <"$log" | grep -a -c -E '^not ok - ' || true)
+	tr -d '\r' <"$log" | grep -a -E '^not ok - ' | sed "s/^/  $stage guest: /" >&2 || true
+	passed=$((passed + gp))
+	failed=$((failed + gf))
+	echo "$stage: guest checks: $gp passed, $gf failed"
+	if [ "$qrc" -eq 0 ] && [ "$gp" -eq 0 ]; then
+		fail "the guest ran no check"
+	fi
+fi
+
+if [ -f "$log" ] && "$here/scan-log.sh" "$log" >&2; then
+	pass "log clean (no kernel splat)"
+else
+	fail "log clean (kernel splat; see above and $log)"
+fi
+finish
