@@ -6,6 +6,11 @@
 #   make [KDIR=/lib/modules/<release>/build]   build the modules
 #   make demo     build, boot Debian 6.12 under QEMU, stream, print results
 #   make check    every test: KUnit under QEMU, stock kernels, static checks
+#   make bench    the benchmark (bench/results/), not part of check
+#   make soak     ten minutes of streaming on 6.12-rt, not part of check
+#   make docs     Documentation/atomic_alloc.rst with Sphinx
+#   make static   checkpatch --strict, kernel-doc, sparse
+#   make dkms-check   dkms add/build/install against the 6.12 headers
 
 KDIR ?= $(shell $(CURDIR)/scripts/kdir.sh)
 
@@ -29,4 +34,19 @@ demo:
 check:
 	$(CURDIR)/scripts/check.sh
 
-.PHONY: all modules clean demo check
+bench:
+	$(CURDIR)/scripts/bench.sh
+
+soak:
+	$(CURDIR)/scripts/soak.sh
+
+docs:
+	$(CURDIR)/scripts/docs.sh
+
+static:
+	$(CURDIR)/scripts/static.sh
+
+dkms-check:
+	$(CURDIR)/scripts/dkms-check.sh
+
+.PHONY: all modules clean demo check bench soak docs static dkms-check

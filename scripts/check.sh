@@ -8,7 +8,14 @@
 #   build-FLAVOUR   W=1 out-of-tree build, no warning (6.1, 6.1-rt, 6.12, 6.12-rt)
 #   stock-FLAVOUR   boot Debian's own kernel with the modules, guest checks
 #                   (6.1, 6.12, 6.12-rt)
+#   static          checkpatch --strict, kernel-doc, sparse (scripts/static.sh)
+#   pressure-6.12   the shrinker and a stream in a 256 MiB guest
+#   example-FLAVOUR the consumer example in samples/, built against
+#                   Module.symvers and run in hard IRQ (scripts/example.sh)
+#   dkms            dkms add/build/install against the 6.12 headers
 #   kunit-CONFIG    KUnit suites under QEMU (smp, rt)
+#   kunit-debug     RT + lockdep + KASAN + kmemleak kernel, modules loaded
+#                   from an initramfs, fault injection (scripts/debug.sh)
 #   check.d/*.sh    any executable scripts/check.d/NAME.sh, as stage NAME
 #
 # A stage that fails does not stop the run.  At the end: a table, one row per
@@ -32,6 +39,7 @@ cd "$AA_REPO" || exit 1
 
 STAGES=(
 	"deps $here/deps.sh"
+	"static $here/static.sh"
 	"build-6.1 build_stage 6.1"
 	"build-6.1-rt build_stage 6.1-rt"
 	"build-6.12 build_stage 6.12"
@@ -39,8 +47,13 @@ STAGES=(
 	"stock-6.1 $here/stock.sh 6.1"
 	"stock-6.12 $here/stock.sh 6.12"
 	"stock-6.12-rt $here/stock.sh 6.12-rt"
+	"pressure-6.12 $here/stock.sh 6.12 pressure -m 256"
+	"example-6.12 $here/example.sh 6.12"
+	"example-6.12-rt $here/example.sh 6.12-rt"
+	"dkms $here/dkms-check.sh 6.12"
 	"kunit-smp $here/kunit.sh smp"
 	"kunit-rt $here/kunit.sh rt"
+	"kunit-debug $here/debug.sh"
 )
 if [ -d "$here/check.d" ]; then
 	for f in "$here"/check.d/*.sh; do

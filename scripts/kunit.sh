@@ -58,21 +58,7 @@ aa_lock kunit
 aa_ensure_source
 
 # --- link the project into the tree ---------------------------------------
-dest=$AA_SRC/drivers/misc/atomic_alloc
-aa_sync_tree "$dest" --delete-excluded
-kconfig=$AA_SRC/drivers/misc/Kconfig
-kmake=$AA_SRC/drivers/misc/Makefile
-src_line='source "drivers/misc/atomic_alloc/Kconfig"'
-# shellcheck disable=SC2016 # a make variable, not a shell one
-obj_line='obj-$(CONFIG_ATOMIC_ALLOC)	+= atomic_alloc/'
-if ! grep -qxF "$src_line" "$kconfig"; then
-	last=$(grep -n '^endmenu' "$kconfig" | tail -n 1 | cut -d: -f1)
-	[ -n "$last" ] || aa_die "no 'endmenu' in $kconfig; is $AA_SRC a 6.12 tree?"
-	sed -i "${last}i $src_line" "$kconfig"
-fi
-if ! grep -qxF "$obj_line" "$kmake"; then
-	printf '%s\n' "$obj_line" >>"$kmake"
-fi
+aa_link_project
 
 # --- run ------------------------------------------------------------------
 accel_line=$(aa_accel_args "")

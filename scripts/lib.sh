@@ -178,6 +178,31 @@ aa_sync_tree() {
 	echo "content-synced by scripts/lib.sh aa_sync_tree" >"$dest/.aa-sync"
 }
 
+# aa_link_project: mirror the project's in-tree files into
+# $AA_SRC/drivers/misc/atomic_alloc/ and hook that directory into
+# drivers/misc/{Kconfig,Makefile} (the two lines of an in-tree drop).
+# kunit.py cannot build an M= directory; this is how it builds ours.
+# Call with the "kunit" lock held.
+aa_link_project() {
+	local dest=$AA_SRC/drivers/misc/atomic_alloc
+	local kconfig=$AA_SRC/drivers/misc/Kconfig
+	local kmake=$AA_SRC/drivers/misc/Makefile
+	local src_line='source "drivers/misc/atomic_alloc/Kconfig"'
+	# shellcheck disable=SC2016 # a make variable, not a shell one
+	local obj_line='obj-$(CONFIG_ATOMIC_ALLOC)	+= atomic_alloc/'
+	local last
+
+	aa_sync_tree "$dest" --delete-excluded
+	if ! grep -qxF "$src_line" "$kconfig"; then
+		last=$(grep -n '^endmenu' "$kconfig" | tail -n 1 | cut -d: -f1)
+		[ -n "$last" ] || aa_die "no 'endmenu' in $kconfig; is $AA_SRC a 6.12 tree?"
+		sed -i "${last}i $src_line" "$kconfig"
+	fi
+	if ! grep -qxF "$obj_line" "$kmake"; then
+		printf '%s\n' "$obj_line" >>"$kmake"
+	fi
+}
+
 # aa_accel_args [VMLINUZ]: print the QEMU accelerator arguments on one line
 # (use: a=$(aa_accel_args); read -r -a args <<<"$a").  KVM is used only when a real boot under it works: the first call
 # boots a kernel without a root file system under KVM (bounded to 60 s) and

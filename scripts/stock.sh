@@ -1,29 +1,34 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# stock.sh FLAVOUR        (FLAVOUR: 6.1, 6.12 or 6.12-rt)
+# stock.sh FLAVOUR [SCENARIO [QEMU ARGS...]]
+#                         (FLAVOUR: 6.1, 6.12 or 6.12-rt; SCENARIO: a file
+#                         scripts/guest/SCENARIO.sh, default "check")
 #
 # Build the modules against Debian's headers of FLAVOUR, boot Debian's own
-# kernel of exactly that release under QEMU with the "check" guest scenario,
-# and count:
+# kernel of exactly that release under QEMU with the guest scenario (extra
+# QEMU arguments, e.g. "-m 256", come last and win), and count:
 #   - one check per guest line "ok - ..." (pass) / "not ok - ..." (fail);
 #   - "build clean" (build-module.sh: no error, no warning);
 #   - "guest finished" (the guest printed AA-END rc=0 in time);
 #   - "log clean" (scan-log.sh found no kernel splat).
 # A check that could not run (nothing to boot after a failed build) fails.
 #
-# Prints "AA-RESULT stock-FLAVOUR passed=P failed=F log=LOG" and exits
-# non-zero when F > 0.
+# Prints "AA-RESULT STAGE passed=P failed=F log=LOG" (STAGE: stock-FLAVOUR
+# for "check", else SCENARIO-FLAVOUR) and exits non-zero when F > 0.
+# Guest lines "AA-REL a|b|c|d" (reliability rows) are printed as a table.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-if [ $# -ne 1 ]; then
-	echo "usage: stock.sh 6.1|6.12|6.12-rt" >&2
+if [ $# -lt 1 ]; then
+	echo "usage: stock.sh 6.1|6.12|6.12-rt [SCENARIO [QEMU ARGS...]]" >&2
 	exit 2
 fi
 flavour=$1
+scenario=${2:-check}
+shift $(($# >= 2 ? 2 : 1))
 case $flavour in
 6.1 | 6.12 | 6.12-rt) ;;
 *) aa_die "unknown flavour '$flavour' for stock.sh (expected 6.1, 6.12 or 6.12-rt)" ;;
@@ -31,6 +36,7 @@ esac
 release=$(aa_release "$flavour")
 kernel=/boot/vmlinuz-$release
 stage=stock-$flavour
+[ "$scenario" = check ] || stage=$scenario-$flavour
 log=$AA_LOGS/$stage.log
 initrd=$AA_CACHE/initramfs/$stage.cpio.gz
 here=$(dirname "$0")
@@ -69,10 +75,10 @@ if [ ! -r "$kernel" ]; then
 	fail "log clean (not booted)"
 	finish
 fi
-"$here/mkinitramfs.sh" "$initrd" "$dir" check
+"$here/mkinitramfs.sh" "$initrd" "$dir" "$scenario"
 
 set +e
-"$here/qemu-run.sh" "$kernel" "$initrd" "$log" "${AA_STOCK_TIMEOUT:-300}"
+"$here/qemu-run.sh" "$kernel" "$initrd" "$log" "${AA_STOCK_TIMEOUT:-300}" "$@"
 qrc=$?
 set -e
 if [ "$qrc" -eq 0 ]; then
@@ -93,6 +99,11 @@ if [ -f "$log" ]; then
 	if [ "$qrc" -eq 0 ] && [ "$gp" -eq 0 ]; then
 		fail "the guest ran no check"
 	fi
+fi
+
+if [ -f "$log" ] && grep -a -q '^AA-REL ' "$log"; then
+	echo "$stage reliability (scenario | injected | counted | lost):"
+	tr -d '\r' <"$log" | sed -n 's/^AA-REL /  /p'
 fi
 
 if [ -f "$log" ] && "$here/scan-log.sh" "$log" >&2; then

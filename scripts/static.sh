@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# static.sh: the static analysis the project holds itself to, one check per
+# file and tool:
+#   - scripts/checkpatch.pl --strict --no-tree -f     (every .c and .h)
+#   - scripts/kernel-doc -Wall -none                  (every .c and .h)
+#   - sparse, make C=2, no warning                    (6.1, 6.1-rt, 6.12, 6.12-rt)
+# W=1 builds are the build-* stages of check.sh.  checkpatch and kernel-doc
+# come from the 6.12 source tree the KUnit stages use.
+#
+# Prints "AA-RESULT static passed=P failed=F log=LOG"; non-zero on failure.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+here=$(dirname "$0")
+stage=static
+log=$AA_LOGS/$stage.log
+mkdir -p "$AA_LOGS"
+: >"$log"
+aa_need_cmd perl sparse make gcc
+aa_ensure_source
+
+passed=0 failed=0
+pass() {
+	passed=$((passed + 1))
+	echo "ok - $stage: $*"
+}
+fail() {
+	failed=$((failed + 1))
+	echo "not ok - $stage: $*"
+}
+
+cd "$AA_REPO"
+mapfile -t files < <(ls ./*.c ./*.h tests/*.c samples/*.c bench/*.c 2>/dev/null |
+	grep -v '\.mod\.c$' | sed 's|^\./||')
+[ "${#files[@]}" -gt 0 ] || aa_die "no source files found in $AA_REPO"
+
+for f in "${files[@]}"; do
+	out=$(cd "$AA_SRC" && perl scripts/checkpatch.pl --strict --no-tree \
+		--terse --show-types -f "$AA_REPO/$f" 2>&1 |
+		grep -E 'ERROR|WARNING|CHECK' || true)
+	if [ -z "$out" ]; then
+		pass "checkpatch --strict $f"
+	else
+		echo "$out" | tee -a "$log" >&2
+		fail "checkpatch --strict $f"
+	fi
+	out=$(perl "$AA_SRC/scripts/kernel-doc" -Wall -none "$f" 2>&1 || true)
+	if [ -z "$out" ]; then
+		pass "kernel-doc $f"
+	else
+		echo "$out" | tee -a "$log" >&2
+		fail "kernel-doc $f"
+	fi
+done
+
+for flavour in 6.1 6.1-rt 6.12 6.12-rt; do
+	rel=$(aa_release "$flavour")
+	if "$here/build-module.sh" "$rel" C=2 >>"$log" 2>&1; then
+		pass "sparse (make C=2) against $rel"
+	else
+		grep -a -E 'warning:|error:' "$AA_LOGS/build-$rel.log" | head -n 20 >&2 || true
+		fail "sparse (make C=2) against $rel (log: $AA_LOGS/build-$rel.log)"
+	fi
+done
+
+[ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log" >&2
+aa_result "$stage" "$passed" "$failed" "$log"
+[ "$failed" -eq 0 ]
