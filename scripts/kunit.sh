@@ -4,7 +4,7 @@
 # kunit.sh CONFIG         (CONFIG: smp or rt)
 #
 # Run the project's KUnit suites in a 6.12 kernel under QEMU:
-#   smp  tests/.kunitconfig
+#   smp  tests/.kunitconfig + tests/configs/smp.config (DMA-API debug)
 #   rt   tests/.kunitconfig + tests/configs/rt.config (PREEMPT_RT, lockdep...)
 #
 # kunit.py cannot build an M= directory, so the project's in-tree files
@@ -36,7 +36,7 @@ fi
 config=$1
 kunitconfigs=("--kunitconfig=$AA_REPO/tests/.kunitconfig")
 case $config in
-smp) ;;
+smp) kunitconfigs+=("--kunitconfig=$AA_REPO/tests/configs/smp.config") ;;
 rt) kunitconfigs+=("--kunitconfig=$AA_REPO/tests/configs/rt.config") ;;
 *) aa_die "unknown KUnit config '$config' (expected smp or rt)" ;;
 esac
