@@ -492,10 +492,34 @@ static unsigned int aa_push(struct atomic_alloc_pool *pool, struct aa_cpu *pc,
 	return n - i;
 }
 
+/*
+ * Take up to @n buffers that the pool holds beyond its guarantee: the
+ * shared reserve above its target, then the overflow list.  Refilling a CPU
+ * from them first keeps buffers that frees on other CPUs brought back in
+ * use, instead of releasing those while allocating new ones.
+ */
+static unsigned int aa_take_surplus(struct atomic_alloc_pool *pool,
+				    struct page **pages, unsigned int n)
+{
+	struct llist_node *node;
+	unsigned long flags;
+	unsigned int got = 0;
+
+	raw_spin_lock_irqsave(&pool->shared_lock, flags);
+	while (got < n && pool->shared_count > pool->shared_target)
+		pages[got++] = pool->shared[--pool->shared_count];
+	while (got < n && (node = llist_del_first(&pool->overflow))) {
+		pages[got++] = aa_meta_page(node);
+		atomic_long_dec(&pool->overflow_count);
+	}
+	raw_spin_unlock_irqrestore(&pool->shared_lock, flags);
+	return got;
+}
+
 static bool aa_refill_cpu(struct atomic_alloc_pool *pool, struct aa_cpu *pc)
 {
 	struct page *batch[AA_MAX_BATCH];
-	unsigned int want, n, got, left, added = 0;
+	unsigned int want, n, got, reused, left, fresh = 0;
 	int nid = cpu_to_node(pc->cpu);
 	bool failed = false;
 
@@ -504,25 +528,26 @@ static bool aa_refill_cpu(struct atomic_alloc_pool *pool, struct aa_cpu *pc)
 		if (!want)
 			break;
 		n = min(want, pool->batch);
-		for (got = 0; got < n; got++) {
+		reused = aa_take_surplus(pool, batch, n);
+		for (got = reused; got < n; got++) {
 			batch[got] = aa_refill_one(pool, nid);
 			if (!batch[got])
 				break;
 		}
+		fresh += got - reused;
 		if (got < n) {
 			failed = true;
 			this_cpu_inc(pool->cpu->refill_failed);
 		}
 		left = aa_push(pool, pc, batch, got);
-		added += got - left;
 		aa_release_list(pool, batch, left, AA_RELEASE_OVERFLOW);
 		/* Not on pc's CPU (it went offline) or out of memory. */
 		if (failed || left)
 			break;
 	}
-	if (added)
-		this_cpu_add(pool->cpu->refilled, added);
-	trace_atomic_alloc_refill(pool->name, pc->cpu, added,
+	if (fresh)
+		this_cpu_add(pool->cpu->refilled, fresh);
+	trace_atomic_alloc_refill(pool->name, pc->cpu, fresh,
 				  READ_ONCE(pc->level), failed);
 	return !failed;
 }

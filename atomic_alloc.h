@@ -95,9 +95,11 @@ struct atomic_alloc_params {
  * @alloc_direct:	served by the page-allocator fallback (tier 3).
  * @alloc_failed:	NULL returned (tier 4).
  * @freed:		buffers given back through atomic_alloc_free().
- * @refilled:		buffers added by the refill worker and by CPU
- *			hotplug; the initial fill in atomic_alloc_create()
- *			counts here too.
+ * @refilled:		buffers the refill worker and CPU hotplug took from
+ *			the page allocator (the initial fill in
+ *			atomic_alloc_create() too).  Surplus the worker moves
+ *			from the shared reserve into a CPU's array is not new
+ *			and does not count.
  * @refill_failed:	page-allocator failures seen while refilling.
  * @released:		buffers returned to the page allocator (surplus
  *			trimmed by the worker or the shrinker, CPUs going

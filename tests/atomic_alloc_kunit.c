@@ -572,6 +572,50 @@ static void aa_test_refill_to_target(struct kunit *test)
 	aa_expect_accounted(test, pool, 0);
 }
 
+/* The worker refills a CPU from the reserve's surplus before allocating. */
+static void aa_test_refill_reuses_surplus(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-reuse", 0, 8, 4);
+	unsigned int i, got = 0, level;
+	struct page *pages[16];
+	u64 refilled;
+	int cpu;
+
+	aa_fail_refill_on(test);
+	refilled = aa_stats(pool).refilled;
+	migrate_disable();
+	cpu = smp_processor_id();
+	/* 8 local, 4 shared, 4 from the page allocator... */
+	for (i = 0; i < 16; i++) {
+		pages[got] = atomic_alloc_page(pool, GFP_KERNEL);
+		if (pages[got])
+			got++;
+	}
+	/* ...freed here: 8 to this CPU, 8 to the reserve (4 above target). */
+	aa_free_all(pool, pages, got);
+	/* Below the low watermark (4): the worker wants 5, finds 4 surplus. */
+	for (i = 0; i < 5; i++)
+		pages[i] = atomic_alloc_page(pool, 0);
+	migrate_enable();
+	KUNIT_ASSERT_EQ(test, got, 16U);
+
+	KUNIT_EXPECT_TRUE(test, aa_wait_until(atomic_alloc_shared_level, level,
+					      level == 4, pool));
+	KUNIT_EXPECT_TRUE(test, aa_wait_until(atomic_alloc_cpu_level, level,
+					      level == 7, pool, cpu));
+	/* Refill failures were injected: nothing new came in. */
+	KUNIT_EXPECT_EQ(test, aa_stats(pool).refilled, refilled);
+	KUNIT_EXPECT_EQ(test, aa_stats(pool).released, 0ULL);
+
+	/* The last buffer comes from the page allocator once it works. */
+	aa_fail_refill_off(NULL);
+	KUNIT_EXPECT_TRUE(test, aa_wait_until(atomic_alloc_cpu_level, level,
+					      level == 8, pool, cpu));
+	KUNIT_EXPECT_EQ(test, aa_stats(pool).refilled, refilled + 1);
+	aa_free_all(pool, pages, 5);
+	aa_expect_accounted(test, pool, 0);
+}
+
 static void aa_test_refill_failure_recovers(struct kunit *test)
 {
 	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-starve", 0, 8, 2);
@@ -907,6 +951,7 @@ static struct kunit_case atomic_alloc_cases[] = {
 	KUNIT_CASE(aa_test_hardirq_exhaustion),
 	KUNIT_CASE(aa_test_remote_free),
 	KUNIT_CASE(aa_test_refill_to_target),
+	KUNIT_CASE(aa_test_refill_reuses_surplus),
 	KUNIT_CASE(aa_test_refill_failure_recovers),
 	KUNIT_CASE_SLOW(aa_test_hotplug),
 	KUNIT_CASE(aa_test_shrinker_keeps_reserve),
