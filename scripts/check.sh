@@ -13,6 +13,8 @@
 #   example-FLAVOUR the consumer example in samples/, built against
 #                   Module.symvers and run in hard IRQ (scripts/example.sh)
 #   dkms            dkms add/build/install against the 6.12 headers
+#   bench-quick     the benchmark module builds, loads and self-checks (not
+#                   the benchmark itself: that is make bench)
 #   kunit-CONFIG    KUnit suites under QEMU (smp, rt)
 #   kunit-debug     RT + lockdep + KASAN + kmemleak kernel, modules loaded
 #                   from an initramfs, fault injection (scripts/debug.sh)
@@ -51,6 +53,7 @@ STAGES=(
 	"example-6.12 $here/example.sh 6.12"
 	"example-6.12-rt $here/example.sh 6.12-rt"
 	"dkms $here/dkms-check.sh 6.12"
+	"bench-quick $here/bench.sh --quick"
 	"kunit-smp $here/kunit.sh smp"
 	"kunit-rt $here/kunit.sh rt"
 	"kunit-debug $here/debug.sh"
@@ -148,6 +151,24 @@ printf '%-16s %6s %6s %7s %7s  %s\n' stage passed failed skipped time log
 for r in "${rows[@]}"; do
 	echo "$r"
 done
+rel_rows=()
+for entry in "${STAGES[@]}"; do
+	read -r -a cmd <<<"$entry"
+	f=$AA_LOGS/stage-${cmd[0]}.out
+	[ -f "$f" ] && wanted "${cmd[0]}" || continue
+	while IFS= read -r line; do
+		rel_rows+=("${cmd[0]}|${line#AA-REL }")
+	done < <(grep -a '^AA-REL ' "$f" || true)
+done
+if [ "${#rel_rows[@]}" -gt 0 ]; then
+	echo
+	echo "=== reliability: faults injected, what was counted, pages lost ==="
+	printf '%-14s | %-30s | %-38s | %-62s | %s\n' stage scenario injected counted "pages lost"
+	for r in "${rel_rows[@]}"; do
+		IFS='|' read -r st a b c d <<<"$r"
+		printf '%-14s | %-30s | %-38s | %-62s | %s\n' "$st" "$a" "$b" "$c" "$d"
+	done
+fi
 if [ "${#failed_stages[@]}" -gt 0 ]; then
 	echo "failed stages: ${failed_stages[*]} (see the logs above)"
 fi

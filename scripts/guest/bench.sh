@@ -1,0 +1,288 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest scenario "bench" (busybox sh, run by /init as /scenario.sh; made by
+# scripts/bench.sh).  Two modes, chosen by the first argument or by
+# aa_bench=quick|full on the kernel command line (default full):
+#
+#   quick  load atomic_alloc_bench.ko with quick=1 (every method, every
+#          context, 1024 pairs each; refill and wake-up tests), print its
+#          self-check, build and check a labyrinth, unload, check that every
+#          page went back.  "ok - bench: ..." / "not ok - ..." lines.
+#   full   the benchmark of scripts/bench.sh: quiet heap, refill capacity,
+#          labyrinth, stream on the labyrinth, refill on the labyrinth.
+#          Machine-readable lines start with "B" (BENCH, BHIST, BLAB, ...);
+#          scripts/bench-report.py turns them into tables and plots.
+#
+# Command-line knobs (full mode): aa_bench_samples=N (pairs per method and
+# context), aa_bench_stream=N (period interrupts over all streams),
+# aa_bench_stream_timeout=S, aa_bench_scenarios=quiet,refill,labyrinth,stream
+# (which to run; labyrinth is built when any of the last two runs).
+
+# shellcheck source=scripts/guest/lib.sh
+. /lib.sh
+
+BENCH=/sys/kernel/debug/atomic_alloc_bench
+AUDIO=$DBG/audio
+STREAMS=4
+# 192 kHz, 24 bit; see scripts/bench.sh for why 8 channels and order 0.
+AUDIO_ARGS="rate=192000 channels=8 format=s24_le order=0 period_frames=0 streams=$STREAMS"
+
+cmdline=" $(cat /proc/cmdline) "
+# arg NAME DEFAULT: the value of NAME=... on the kernel command line.
+arg() {
+	_v=$(echo "$cmdline" | tr ' ' '\n' | sed -n "s/^$1=//p" | tail -n 1)
+	echo "${_v:-$2}"
+}
+
+MODE=${1:-$(arg aa_bench full)}
+SAMPLES=$(arg aa_bench_samples 200000)
+STREAM_IRQS=$(arg aa_bench_stream 1000000)
+STREAM_TIMEOUT=$(arg aa_bench_stream_timeout 540)
+SCENARIOS=",$(arg aa_bench_scenarios quiet,refill,labyrinth,stream),"
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+T0=$(uptime_s)
+# step NAME: print the time since the previous step.
+TPREV=$T0
+step() {
+	_now=$(uptime_s)
+	echo "BTIME step=$1 t=$_now since_prev=$(echo "$_now $TPREV" | awk '{printf "%.1f", $1 - $2}')"
+	TPREV=$_now
+}
+
+has() {
+	case $SCENARIOS in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
+ctl() {
+	echo "$*" >"$BENCH/control"
+}
+
+# flush: print what the module has to say and forget it.
+flush() {
+	cat "$BENCH/output"
+	ctl clear
+}
+
+buddy() {
+	sed "s/^/BBUDDY when=$1 /" /proc/buddyinfo
+}
+
+# high_order_free: blocks of order >= 1 in /proc/buddyinfo, all zones.
+high_order_free() {
+	awk '{ for (i = 6; i <= NF; i++) n += $i } END { print n + 0 }' /proc/buddyinfo
+}
+
+# build_labyrinth: fragment memory (see atomic_alloc_bench.c).  Watermark
+# boosting is turned off first: the labyrinth pins memory that no reclaim
+# can free, so a boosted min watermark would only wake the OOM killer.
+build_labyrinth() {
+	echo "BLABNOTE watermark_boost_factor=$(cat /proc/sys/vm/watermark_boost_factor) -> 0, min_free_kbytes=$(cat /proc/sys/vm/min_free_kbytes)"
+	echo 0 >/proc/sys/vm/watermark_boost_factor
+	ctl labyrinth build
+}
+
+load_core() {
+	if insmod "$MODDIR/atomic_alloc.ko"; then
+		ok "insmod atomic_alloc"
+	else
+		not_ok "insmod atomic_alloc"
+		aa_done
+		exit 1
+	fi
+}
+
+unload_all() {
+	module_loaded atomic_alloc_bench && rmmod atomic_alloc_bench
+	if module_loaded atomic_alloc_audio; then
+		echo stop >"$AUDIO/control" 2>/dev/null
+		rmmod atomic_alloc_audio
+	fi
+	expect_eq "bench: pages_held == 0 with every pool gone" "$(pages_held)" 0
+	dmesg_mark
+	check "bench: rmmod atomic_alloc" rmmod atomic_alloc
+	if dmesg_new | grep -q "atomic_alloc: unloaded, all pages returned"; then
+		ok "bench: every page returned to the page allocator"
+	else
+		not_ok "bench: every page returned to the page allocator"
+	fi
+}
+
+# ---------------------------------------------------------------- quick ----
+if [ "$MODE" = quick ]; then
+	load_core
+	if ! insmod "$MODDIR/atomic_alloc_bench.ko" quick=1; then
+		not_ok "bench: insmod atomic_alloc_bench quick=1"
+		unload_all
+		aa_done
+		exit 1
+	fi
+	ok "bench: insmod atomic_alloc_bench quick=1"
+	# The module's own checks: count them like ours.
+	cat "$BENCH/selftest" >/tmp/selftest
+	grep -v '^ok - \|^not ok - ' /tmp/selftest
+	while read -r line; do
+		case $line in
+		"ok - "*) ok "${line#ok - }" ;;
+		"not ok - "*) not_ok "${line#not ok - }" ;;
+		esac
+	done </tmp/selftest
+	expect_gt "bench: self-check printed its checks" \
+		"$(grep -c '^ok - \|^not ok - ' /tmp/selftest)" 0
+
+	echo 1024 >/sys/module/atomic_alloc_bench/parameters/samples
+	if build_labyrinth; then
+		ok "bench: labyrinth built"
+		flush >/tmp/lab
+		grep '^BLAB' /tmp/lab
+		bad=$(awk '/^BLAB when=built/ { for (i = 1; i <= NF; i++)
+			if ($i ~ /^order1plus_blocks=/) { split($i, a, "="); n += a[2] } }
+			END { print n + 0 }' /tmp/lab)
+		expect_eq "bench: labyrinth leaves no free block of order >= 1 (module's count)" "$bad" 0
+		buddy quick
+		ctl labyrinth report
+		flush | grep '^BLAB'
+		buddy quick2
+		if ctl run quicklab; then
+			ok "bench: table ran on the labyrinth"
+		else
+			not_ok "bench: table ran on the labyrinth"
+		fi
+		flush >/tmp/lab
+		aafail=$(awk '/^BENCH/ && / method=atomic_alloc / { for (i = 1; i <= NF; i++)
+			if ($i ~ /^fail=/) { split($i, a, "="); n += a[2] } } END { print n + 0 }' /tmp/lab)
+		expect_eq "bench: atomic_alloc never failed on the labyrinth" "$aafail" 0
+		ctl labyrinth release
+		check "bench: labyrinth released" true
+	else
+		not_ok "bench: labyrinth built"
+	fi
+	unload_all
+	aa_done
+	exit $?
+fi
+
+# ----------------------------------------------------------------- full ----
+echo "BGUEST kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo) mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) preempt=$(uname -v | grep -o 'PREEMPT[_A-Z]*' | head -n 1) samples=$SAMPLES stream_irqs=$STREAM_IRQS"
+load_core
+have_audio=no
+if has stream; then
+	# shellcheck disable=SC2086 # one word per parameter
+	if [ -f "$MODDIR/atomic_alloc_audio.ko" ] &&
+		insmod "$MODDIR/atomic_alloc_audio.ko" $AUDIO_ARGS autostart=0; then
+		# Loaded before the labyrinth: its pool fills on a quiet heap,
+		# as a driver's would at probe.
+		have_audio=yes
+		ok "bench: insmod atomic_alloc_audio $AUDIO_ARGS"
+		sed 's/^/BAUDIOPOOL /' "$AUDIO/stats" 2>/dev/null
+	else
+		not_ok "bench: insmod atomic_alloc_audio $AUDIO_ARGS"
+		echo "BSTREAMSKIP why=atomic_alloc_audio.ko missing or refused to load"
+	fi
+fi
+if ! insmod "$MODDIR/atomic_alloc_bench.ko" samples="$SAMPLES"; then
+	not_ok "bench: insmod atomic_alloc_bench"
+	unload_all
+	aa_done
+	exit 1
+fi
+ok "bench: insmod atomic_alloc_bench samples=$SAMPLES"
+flush
+step load
+
+if has quiet; then
+	buddy quiet
+	if ctl run quiet; then ok "bench: quiet heap table"; else not_ok "bench: quiet heap table"; fi
+	ctl pools quiet
+	flush
+	step quiet
+fi
+
+if has refill; then
+	if ctl refill quiet; then ok "bench: refill capacity (quiet heap)"; else not_ok "bench: refill capacity (quiet heap)"; fi
+	flush
+	step refill-quiet
+fi
+
+if has labyrinth || has stream; then
+	buddy before-labyrinth
+	if build_labyrinth; then
+		ok "bench: labyrinth built"
+	else
+		not_ok "bench: labyrinth built"
+	fi
+	flush
+	buddy labyrinth
+	echo "BLABCHECK when=built high_order_free=$(high_order_free)"
+	step labyrinth-build
+fi
+
+if has labyrinth; then
+	if ctl run labyrinth; then ok "bench: labyrinth table"; else not_ok "bench: labyrinth table"; fi
+	ctl pools labyrinth
+	ctl labyrinth report
+	flush
+	buddy after-labyrinth-table
+	echo "BLABCHECK when=after-table high_order_free=$(high_order_free)"
+	step labyrinth
+fi
+
+if has stream && [ "$have_audio" = yes ]; then
+	echo start >"$AUDIO/control"
+	tstart=$(uptime_s)
+	total=0
+	while :; do
+		sleep 5
+		total=0
+		i=0
+		while [ $i -lt $STREAMS ]; do
+			p=$(dbg_get "$AUDIO/stream$i/stats" periods)
+			total=$((total + ${p:-0}))
+			i=$((i + 1))
+		done
+		now=$(uptime_s)
+		el=$(echo "$now $tstart" | awk '{printf "%d", $1 - $2}')
+		echo "BSTREAMPROGRESS t=$el periods=$total"
+		[ "$total" -ge "$STREAM_IRQS" ] && break
+		[ "$el" -ge "$STREAM_TIMEOUT" ] && break
+	done
+	echo stop >"$AUDIO/control"
+	tend=$(uptime_s)
+	echo "BSTREAM key=elapsed_s value=$(echo "$tend $tstart" | awk '{printf "%.1f", $1 - $2}')"
+	echo "BSTREAM key=target_periods value=$STREAM_IRQS"
+	i=0
+	while [ $i -lt $STREAMS ]; do
+		sed "s/^\([a-z_]*\): */BSTREAM stream=$i key=\1 value=/" "$AUDIO/stream$i/stats"
+		sed "s/^/BSHIST stream=$i kind=handler /" "$AUDIO/stream$i/handler_ns"
+		sed "s/^/BSHIST stream=$i kind=alloc /" "$AUDIO/stream$i/alloc_ns"
+		i=$((i + 1))
+	done
+	sed 's/^/BAUDIOPOOL /' "$AUDIO/stats" 2>/dev/null
+	ctl labyrinth report
+	flush
+	buddy after-stream
+	echo "BLABCHECK when=after-stream high_order_free=$(high_order_free)"
+	if [ "$total" -ge "$STREAM_IRQS" ]; then
+		ok "bench: stream reached $STREAM_IRQS period interrupts ($total)"
+	else
+		not_ok "bench: stream reached $STREAM_IRQS period interrupts (only $total in ${STREAM_TIMEOUT}s)"
+	fi
+	step stream
+fi
+
+if has refill && { has labyrinth || has stream; }; then
+	if ctl refill labyrinth; then ok "bench: refill capacity (labyrinth)"; else not_ok "bench: refill capacity (labyrinth)"; fi
+	ctl labyrinth report
+	flush
+	step refill-labyrinth
+fi
+
+ctl labyrinth release
+flush
+buddy released
+unload_all
+step unload
+echo "BTIME step=total t=$(uptime_s) since_prev=$(echo "$(uptime_s) $T0" | awk '{printf "%.1f", $1 - $2}')"
+aa_done
