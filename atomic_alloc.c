@@ -277,7 +277,7 @@ static void aa_overflow_add(struct atomic_alloc_pool *pool, struct page *page)
 
 /* ---- Tier 1 and the allocation entry points ---- */
 
-static void aa_kick_refill(struct aa_cpu *pc)
+static noinline void aa_kick_refill(struct aa_cpu *pc)
 {
 	/* Paired with synchronize_rcu() in atomic_alloc_destroy(). */
 	if (unlikely(READ_ONCE(pc->pool->dead)))
@@ -320,6 +320,32 @@ static struct page *aa_alloc_direct(struct atomic_alloc_pool *pool, gfp_t gfp)
 	return NULL;
 }
 
+/*
+ * Tiers 2 to 4, out of line so that the fast path stays small.  Called
+ * with IRQs disabled by the caller's local_irq_save(@flags), with @pc this
+ * CPU's empty array; restores IRQs before tier 3.
+ */
+static noinline struct page *aa_alloc_slow(struct atomic_alloc_pool *pool,
+					   struct aa_cpu *pc, gfp_t gfp,
+					   unsigned long flags)
+{
+	struct page *page;
+
+	page = aa_shared_pop(pool);
+	if (page) {
+		pc->alloc_remote++;
+		trace_atomic_alloc_fallback(pool->name, pc->cpu, 2);
+	}
+	aa_kick_refill(pc);
+	local_irq_restore(flags);
+
+	if (page) {
+		aa_meta(page)->owner = (unsigned long)pool;
+		return page;
+	}
+	return aa_alloc_direct(pool, gfp);
+}
+
 /**
  * atomic_alloc_page() - take a buffer from a pool
  * @pool: the pool
@@ -340,11 +366,10 @@ static struct page *aa_alloc_direct(struct atomic_alloc_pool *pool, gfp_t gfp)
  */
 struct page *atomic_alloc_page(struct atomic_alloc_pool *pool, gfp_t gfp)
 {
-	struct page *page = NULL;
 	struct aa_cpu *pc;
+	struct page *page;
 	unsigned long flags;
 	unsigned int level;
-	bool kick = false;
 
 	if (WARN_ON_ONCE(!pool))
 		return NULL;
@@ -353,28 +378,17 @@ struct page *atomic_alloc_page(struct atomic_alloc_pool *pool, gfp_t gfp)
 	local_irq_save(flags);
 	pc = this_cpu_ptr(pool->cpu);
 	level = pc->level;
-	if (likely(level)) {
-		page = pc->pages[--level];
-		WRITE_ONCE(pc->level, level);
-		pc->alloc_local++;
-		kick = level < pool->low;
-	} else {
-		page = aa_shared_pop(pool);
-		if (page) {
-			pc->alloc_remote++;
-			trace_atomic_alloc_fallback(pool->name, pc->cpu, 2);
-		}
-		kick = true;
-	}
-	if (unlikely(kick))
+	if (unlikely(!level))
+		return aa_alloc_slow(pool, pc, gfp, flags);
+	page = pc->pages[--level];
+	WRITE_ONCE(pc->level, level);
+	pc->alloc_local++;
+	if (unlikely(level < pool->low))
 		aa_kick_refill(pc);
 	local_irq_restore(flags);
 
-	if (likely(page)) {
-		aa_meta(page)->owner = (unsigned long)pool;
-		return page;
-	}
-	return aa_alloc_direct(pool, gfp);
+	aa_meta(page)->owner = (unsigned long)pool;
+	return page;
 }
 EXPORT_SYMBOL_GPL(atomic_alloc_page);
 
@@ -401,6 +415,14 @@ static bool aa_take_back(struct atomic_alloc_pool *pool, struct page *page)
 		  old == ((unsigned long)pool | AA_OWNER_FREE) ?
 		  "double free" : "not a buffer handed out by this pool");
 	return false;
+}
+
+/* This CPU's array is full or the pool is dead.  IRQs are disabled. */
+static noinline void aa_free_slow(struct atomic_alloc_pool *pool,
+				  struct page *page)
+{
+	if (READ_ONCE(pool->dead) || !aa_shared_push(pool, page))
+		aa_overflow_add(pool, page);
 }
 
 /**
@@ -434,8 +456,8 @@ void atomic_alloc_free(struct atomic_alloc_pool *pool, struct page *page)
 	if (likely(level < pool->high && !READ_ONCE(pool->dead))) {
 		pc->pages[level] = page;
 		WRITE_ONCE(pc->level, level + 1);
-	} else if (READ_ONCE(pool->dead) || !aa_shared_push(pool, page)) {
-		aa_overflow_add(pool, page);
+	} else {
+		aa_free_slow(pool, page);
 	}
 	local_irq_restore(flags);
 }
