@@ -1,0 +1,144 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# debug.sh: the third test configuration, "debug".
+#
+# Builds a 6.12 kernel from tests/configs/debug.config (PREEMPT_RT, lockdep,
+# DEBUG_ATOMIC_SLEEP, DEBUG_PREEMPT, KASAN, kmemleak, object debugging,
+# DMA-API debugging, fail_page_alloc, NUMA, modules) with kunit.py in
+# $AA_CACHE/kunit/debug (incremental on reruns), with atomic_alloc built as
+# modules.  Boots it under QEMU with two NUMA nodes and the guest scenario
+# "debug" (scripts/guest/debug.sh): the KUnit suites run by insmod of their
+# modules, fault injection while streaming, CPU hotplug while streaming,
+# unload under load, 100 load/unload cycles, hostile debugfs writes and a
+# kmemleak scan after rmmod.
+#
+# Counts: every KUnit case (from the KTAP the test modules print), every
+# guest check, plus "kernel built", "guest finished" and "log clean" (any
+# report from lockdep, KASAN, kmemleak, DMA-API debug, ODEBUG... fails).
+# Prints the reliability table and "AA-RESULT kunit-debug passed=P
+# failed=F skipped=S log=LOG"; exits non-zero when F > 0.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+here=$(dirname "$0")
+stage=kunit-debug
+bdir=$AA_CACHE/kunit/debug
+log=$AA_LOGS/$stage.log
+blog=$AA_LOGS/$stage-build.log
+initrd=$AA_CACHE/initramfs/$stage.cpio.gz
+kodir=$AA_CACHE/initramfs/$stage-modules
+mkdir -p "$AA_LOGS" "$bdir" "$kodir"
+rm -f "$log"
+aa_need_cmd python3 make gcc rsync timeout qemu-system-x86_64 flex bison bc
+
+passed=0 failed=0 skipped=0
+pass() {
+	passed=$((passed + 1))
+	echo "ok - $stage: $*"
+}
+fail() {
+	failed=$((failed + 1))
+	echo "not ok - $stage: $*"
+}
+finish() {
+	[ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log" >&2
+	aa_result "$stage" "$passed" "$failed" "$log" "$skipped"
+	if [ "$failed" -gt 0 ]; then
+		exit 1
+	fi
+	exit 0
+}
+
+# --- build ---------------------------------------------------------------
+(
+	aa_lock kunit
+	aa_ensure_source
+	aa_link_project
+	cd "$AA_SRC"
+	timeout "${AA_DEBUG_BUILD_TIMEOUT:-2700}" python3 tools/testing/kunit/kunit.py build \
+		--arch=x86_64 "--build_dir=$bdir" \
+		"--kunitconfig=$AA_REPO/tests/configs/debug.config" "--jobs=$(nproc)"
+) >"$blog" 2>&1 || {
+	tail -n 20 "$blog" >&2
+	fail "debug kernel built (log: $blog)"
+	log=$blog
+	finish
+}
+pass "debug kernel built"
+
+rm -f "$kodir"/*.ko
+mods=$(find "$bdir/drivers/misc/atomic_alloc" -name '*.ko')
+[ -n "$mods" ] || {
+	fail "debug kernel has atomic_alloc modules (none under $bdir/drivers/misc/atomic_alloc)"
+	finish
+}
+# shellcheck disable=SC2086 # one path per line, no spaces
+cp $mods "$kodir/"
+"$here/mkinitramfs.sh" "$initrd" "$kodir" debug
+
+# --- boot with two NUMA nodes ----------------------------------------------
+# One socket per node: a node boundary inside one socket's shared cache is
+# a topology the scheduler warns about (topology_sane()).
+set +e
+"$here/qemu-run.sh" "$bdir/arch/x86/boot/bzImage" "$initrd" "$log" \
+	"${AA_DEBUG_TIMEOUT:-1800}" -m 2048 -smp 4,sockets=2,cores=2,threads=1 \
+	-object memory-backend-ram,id=m0,size=1024M \
+	-object memory-backend-ram,id=m1,size=1024M \
+	-numa node,nodeid=0,cpus=0-1,memdev=m0 \
+	-numa node,nodeid=1,cpus=2-3,memdev=m1
+qrc=$?
+set -e
+if [ "$qrc" -eq 0 ]; then
+	pass "guest finished (AA-END rc=0)"
+else
+	fail "guest finished (AA-END rc=0): see $log"
+fi
+[ -f "$log" ] || finish
+
+clean=$(mktemp)
+trap 'rm -f "$clean"' EXIT
+tr -d '\r' <"$log" >"$clean"
+
+# Guest checks.
+gp=$(grep -a -c -E '^ok - ' "$clean" || true)
+gf=$(grep -a -c -E '^not ok - ' "$clean" || true)
+grep -a -E '^not ok - ' "$clean" | sed "s/^/  $stage guest: /" >&2 || true
+passed=$((passed + gp))
+failed=$((failed + gf))
+
+# KUnit cases: every indented result line, except the line that closes a
+# parameterised case (its parameters were counted); "# SKIP" is skipped.
+read -r kp kf ks < <(awk '
+	/^ +# [a-z_0-9]+: pass:[0-9]+ fail:/ { param = 1; next }
+	/^ +(ok|not ok) [0-9]+ / {
+		if (param) { param = 0; next }
+		if ($0 ~ /# SKIP/) s++
+		else if ($1 == "ok") p++
+		else f++
+		next
+	}
+	{ param = 0 }
+	END { printf "%d %d %d\n", p, f, s }' "$clean")
+echo "$stage: KUnit at insmod: $kp passed, $kf failed, $ks skipped"
+suites=$(grep -a -c -E '^    # Subtest: atomic_alloc' "$clean" || true)
+if [ "$suites" -ge 3 ] && [ "$kp" -gt 0 ]; then
+	pass "all three KUnit suites ran at module load"
+else
+	fail "all three KUnit suites ran at module load (found $suites)"
+fi
+passed=$((passed + kp))
+failed=$((failed + kf))
+skipped=$((skipped + ks))
+
+if "$here/scan-log.sh" "$log" >&2; then
+	pass "log clean (no lockdep, KASAN, kmemleak, DMA-API or ODEBUG report)"
+else
+	fail "log clean (kernel report; see above and $log)"
+fi
+
+# The reliability rows, for check.sh's table.
+grep -a '^AA-REL ' "$clean" || true
+finish

@@ -1,0 +1,184 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+#
+# Guest scenario "debug" (scripts/debug.sh): runs in the project's own debug
+# kernel (PREEMPT_RT, lockdep, KASAN, kmemleak, DMA-API debug, object
+# debugging, fail_page_alloc, two NUMA nodes) where atomic_alloc is built as
+# modules.  Every kernel report those checkers print fails the run on the
+# host (scan-log.sh); this script adds the checks it can make itself.
+#
+#   1. the KUnit suites, run by loading their modules (KTAP on the console);
+#   2. page-allocator failures (fail_page_alloc, limited to atomic_alloc's
+#      own call stacks) at 10%, 50% and 100% while four streams restart and
+#      the pool has to refill, then recovery once injection stops;
+#   3. CPUs 1-3 taken offline and back while streaming;
+#   4. unload under load: atomic_alloc refuses to go while a user holds it,
+#      the audio module unloads mid-stream, 100 load/unload cycles;
+#   5. hostile writes to the debugfs control file;
+#   6. a kmemleak scan after everything is unloaded.
+# Each step prints a line "AA-REL <scenario>|<injected>|<counted>|<lost>"
+# that the host turns into the reliability table.
+. /lib.sh
+
+A=$DBG/audio
+FPA=/sys/kernel/debug/fail_page_alloc
+
+# Reliability rows are printed at the end, when the pages lost are known:
+# a row whose last field is "@LOST@" gets the pages atomic_alloc still held
+# after every module was unloaded.
+REL=/tmp/rel
+: >$REL
+rel() {
+	echo "$1|$2|$3|$4" >>$REL
+}
+
+sum_streams() {
+	_t=0
+	for _f in "$A"/stream*/stats; do
+		_v=$(dbg_get "$_f" "$1") || _v=0
+		_t=$((_t + _v))
+	done
+	echo "$_t"
+}
+
+pool() {
+	dbg_get "$A/stats" "$1"
+}
+
+check "two NUMA nodes" [ -d /sys/devices/system/node/node1 ]
+check "insmod atomic_alloc" insmod $MODDIR/atomic_alloc.ko
+check "insmod atomic_alloc_audio (no stream)" insmod $MODDIR/atomic_alloc_audio.ko
+
+# --- 1. KUnit at module load -------------------------------------------------
+for t in atomic_alloc_kunit atomic_alloc_dma_ring_kunit atomic_alloc_audio_irq_kunit; do
+	check "insmod $t (runs its suite)" insmod $MODDIR/$t.ko
+	rmmod $t
+done
+rmmod atomic_alloc_audio
+expect_eq "pages held after the KUnit suites" "$(pages_held)" 0
+
+# --- 2. page-allocator failures while streaming ------------------------------
+check "insmod atomic_alloc_audio autostart=1 streams=4" \
+	insmod $MODDIR/atomic_alloc_audio.ko autostart=1 streams=4
+sleep 3
+expect_eq "clean start: xrun_alloc" "$(sum_streams xrun_alloc)" 0
+
+# Only allocations whose call stack passes through atomic_alloc.ko fail.
+set -- $(grep '^atomic_alloc ' /proc/modules)
+base=$6 size=$2
+echo "fail_page_alloc limited to atomic_alloc at $base + $size"
+echo N >$FPA/ignore-gfp-wait
+echo N >$FPA/ignore-gfp-highmem
+echo 0 >$FPA/min-order
+echo 0 >$FPA/verbose
+echo 1 >$FPA/interval
+echo -1 >$FPA/times
+echo "$base" >$FPA/require-start
+printf '0x%x\n' $((base + size)) >$FPA/require-end
+for p in 10 50 100; do
+	# Make the pool need new pages: stop the streams (their buffers come
+	# back), let the shrinker return the surplus, then restart them under
+	# injection so that the refill worker must call the page allocator.
+	echo stop >"$A/control"
+	echo 2 >/proc/sys/vm/drop_caches
+	f0=$(pool refill_failed) x0=$(sum_streams xrun_alloc)
+	echo "$p" >$FPA/probability
+	echo start >"$A/control"
+	sleep 4
+	f1=$(pool refill_failed) x1=$(sum_streams xrun_alloc)
+	expect_gt "fail_page_alloc ${p}%: refill failures counted" $((f1 - f0)) 0
+	expect_eq "fail_page_alloc ${p}%: no corrupt sample" "$(sum_streams verify_errors)" 0
+	rel "page allocator fails" "fail_page_alloc ${p}%, 4 s" \
+		"refill_failed +$((f1 - f0)), xrun_alloc +$((x1 - x0)), verify_errors $(sum_streams verify_errors)" \
+		"@LOST@"
+done
+echo 0 >$FPA/probability
+r0=$(pool refilled)
+sleep 3
+f0=$(pool refill_failed) x0=$(sum_streams xrun_alloc)
+sleep 3
+f1=$(pool refill_failed) x1=$(sum_streams xrun_alloc) r1=$(pool refilled)
+expect_gt "injection stopped: the worker refilled the pool (refilled)" $((r1 - r0)) 0
+expect_eq "injection stopped: no new refill failure" $((f1 - f0)) 0
+expect_eq "injection stopped: stream clean again (new xrun_alloc)" $((x1 - x0)) 0
+rel "recovery" "injection stopped" \
+	"refilled +$((r1 - r0)), xrun_alloc +$((x1 - x0)) in 3 s" "@LOST@"
+
+# --- 3. CPU hotplug while streaming -----------------------------------------
+p0=$(sum_streams periods)
+cycles=0
+for round in 1 2 3; do
+	for c in 1 2 3; do
+		echo 0 >/sys/devices/system/cpu/cpu$c/online || not_ok "offline cpu$c"
+		sleep 0.3
+		echo 1 >/sys/devices/system/cpu/cpu$c/online || not_ok "online cpu$c"
+		cycles=$((cycles + 1))
+	done
+done
+sleep 1
+p1=$(sum_streams periods)
+expect_gt "streams kept running through $cycles CPU offline/online cycles" $((p1 - p0)) 0
+expect_eq "hotplug: no corrupt sample" "$(sum_streams verify_errors)" 0
+rel "CPU hotplug while streaming" "$cycles offline/online of cpu1-3" \
+	"periods +$((p1 - p0)), verify_errors $(sum_streams verify_errors)" \
+	"@LOST@"
+
+# --- 5. hostile debugfs writes -----------------------------------------------
+for junk in "startx" "stop now" "$(printf '\001\002')" "9999999999999999999"; do
+	if printf '%s' "$junk" >"$A/control" 2>/dev/null; then
+		not_ok "control rejects '$junk'"
+	else
+		ok "control rejects '$junk'"
+	fi
+done
+check "control still reads running" grep -qx running "$A/control"
+
+# --- 4. unload under load ---------------------------------------------------
+if rmmod atomic_alloc 2>/dev/null; then
+	not_ok "rmmod atomic_alloc refused while atomic_alloc_audio uses it"
+else
+	ok "rmmod atomic_alloc refused while atomic_alloc_audio uses it"
+fi
+check "rmmod atomic_alloc_audio mid-stream" rmmod atomic_alloc_audio
+expect_eq "pages held after unloading mid-stream" "$(pages_held)" 0
+rel "unload under load" "rmmod while streaming / while in use" \
+	"rmmod atomic_alloc refused; audio unloaded" "$(pages_held) pages"
+
+avail() {
+	sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo
+}
+i=0 fails=0
+while [ $i -lt 100 ]; do
+	insmod $MODDIR/atomic_alloc_audio.ko autostart=1 streams=2 || fails=$((fails + 1))
+	rmmod atomic_alloc_audio || fails=$((fails + 1))
+	i=$((i + 1))
+	[ $i -eq 10 ] && m10=$(avail)
+done
+m100=$(avail)
+expect_eq "100 load/unload cycles without error" "$fails" 0
+expect_eq "pages held after 100 cycles" "$(pages_held)" 0
+# Let KASAN's quarantine and RCU settle before judging growth.
+echo "MemAvailable after 10 cycles: $m10 kB, after 100: $m100 kB"
+expect_le "no growth in used memory from cycle 10 to 100 (kB)" \
+	$((m10 > m100 ? m10 - m100 : 0)) 4096
+rel "load/unload cycles" "100 x insmod autostart + rmmod" \
+	"MemAvailable $m10 -> $m100 kB" "$(pages_held) pages"
+
+held=$(pages_held)
+check "rmmod atomic_alloc" rmmod atomic_alloc
+sed "s/@LOST@/$held pages/; s/^/AA-REL /" $REL
+
+# --- 6. kmemleak -------------------------------------------------------------
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 5
+	echo scan >/sys/kernel/debug/kmemleak
+	leaks=$(grep -c 'atomic_alloc' /sys/kernel/debug/kmemleak)
+	grep -B2 -A20 'atomic_alloc' /sys/kernel/debug/kmemleak | head -60
+	expect_eq "leak detector scan: no object of atomic_alloc after unload" "$leaks" 0
+	echo "AA-REL leak detector after rmmod|two kmemleak scans|$leaks objects of atomic_alloc|-"
+else
+	not_ok "leak detector not available (/sys/kernel/debug/kmemleak)"
+fi
+
+aa_done
