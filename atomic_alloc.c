@@ -118,6 +118,7 @@ struct atomic_alloc_pool {
 	struct device *dev;
 	enum dma_data_direction dma_dir;
 	gfp_t zone_gfp;
+	bool live;			/* created; under aa_pools_lock */
 	bool dead;
 
 	raw_spinlock_t shared_lock;
@@ -141,6 +142,7 @@ struct atomic_alloc_pool {
 
 static struct workqueue_struct *aa_wq;
 static enum cpuhp_state aa_cpuhp_state;
+static enum cpuhp_state aa_cpuhp_online_state;
 static struct dentry *aa_debugfs_root;
 static atomic_long_t aa_pages_held = ATOMIC_LONG_INIT(0);
 /* Live pools (for unique names) and destroyed pools with buffers out. */
@@ -735,6 +737,29 @@ static int aa_cpu_dead(unsigned int cpu, struct hlist_node *node)
 	return 0;
 }
 
+/*
+ * Runs on @cpu once it is online.  If aa_cpu_prepare() could not fill an
+ * array (the page allocator failed), the refill worker takes over now, with
+ * its backoff, instead of waiting for the first allocation on @cpu.
+ */
+static int aa_cpu_online(unsigned int cpu)
+{
+	struct atomic_alloc_pool *pool;
+	struct aa_cpu *pc;
+
+	mutex_lock(&aa_pools_lock);
+	list_for_each_entry(pool, &aa_pools, list) {
+		/* A pool still being filled by create is left alone. */
+		if (!pool->live)
+			continue;
+		pc = per_cpu_ptr(pool->cpu, cpu);
+		if (READ_ONCE(pc->level) < pool->high)
+			aa_kick_refill(pc);
+	}
+	mutex_unlock(&aa_pools_lock);
+	return 0;
+}
+
 /* ---- Shrinker: surplus above the guaranteed reserve only ---- */
 
 static unsigned long aa_surplus(struct atomic_alloc_pool *pool)
@@ -1001,6 +1026,9 @@ static void aa_pool_free(struct atomic_alloc_pool *pool)
 	int cpu;
 
 	if (pool->cpu) {
+		/* aa_cpu_online() may have queued one while create ran. */
+		for_each_possible_cpu(cpu)
+			cancel_delayed_work_sync(&per_cpu_ptr(pool->cpu, cpu)->refill_work);
 		for_each_possible_cpu(cpu)
 			aa_drain_cpu(pool, cpu, false, AA_RELEASE_DESTROY);
 	}
@@ -1117,6 +1145,9 @@ atomic_alloc_create(const struct atomic_alloc_params *params)
 
 	pool->debugfs = debugfs_create_dir(pool->name, aa_debugfs_root);
 	debugfs_create_file("stats", 0444, pool->debugfs, pool, &aa_stats_fops);
+	mutex_lock(&aa_pools_lock);
+	pool->live = true;
+	mutex_unlock(&aa_pools_lock);
 	return pool;
 
 err_remove:
@@ -1169,13 +1200,13 @@ void atomic_alloc_destroy(struct atomic_alloc_pool *pool)
 	 * pops from the arrays, and no new refill is queued.
 	 */
 	synchronize_rcu();
-	for_each_possible_cpu(cpu)
-		cancel_delayed_work_sync(&per_cpu_ptr(pool->cpu, cpu)->refill_work);
-	cancel_work_sync(&pool->trim_work);
-
+	/* Off the list first, so that aa_cpu_online() queues nothing more. */
 	mutex_lock(&aa_pools_lock);
 	list_del(&pool->list);
 	mutex_unlock(&aa_pools_lock);
+	for_each_possible_cpu(cpu)
+		cancel_delayed_work_sync(&per_cpu_ptr(pool->cpu, cpu)->refill_work);
+	cancel_work_sync(&pool->trim_work);
 
 	atomic_alloc_get_stats(pool, &st);
 	if (!st.outstanding) {
@@ -1227,6 +1258,13 @@ static int __init atomic_alloc_init(void)
 		goto err_wq;
 	aa_cpuhp_state = ret;
 
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN,
+					"mm/atomic_alloc:online", aa_cpu_online,
+					NULL);
+	if (ret < 0)
+		goto err_prepare;
+	aa_cpuhp_online_state = ret;
+
 	aa_debugfs_root = debugfs_create_dir("atomic_alloc", NULL);
 	debugfs_create_file("pages_held", 0444, aa_debugfs_root, NULL,
 			    &aa_pages_held_fops);
@@ -1236,6 +1274,8 @@ static int __init atomic_alloc_init(void)
 		pr_warn("no fail_refill fault injection in debugfs\n");
 	return 0;
 
+err_prepare:
+	cpuhp_remove_multi_state(aa_cpuhp_state);
 err_wq:
 	destroy_workqueue(aa_wq);
 	return ret;
@@ -1263,6 +1303,7 @@ static void __exit atomic_alloc_exit(void)
 	WARN_ON(!list_empty(&aa_pools));
 
 	debugfs_remove_recursive(aa_debugfs_root);
+	cpuhp_remove_state_nocalls(aa_cpuhp_online_state);
 	cpuhp_remove_multi_state(aa_cpuhp_state);
 	destroy_workqueue(aa_wq);
 

@@ -708,6 +708,51 @@ static void aa_test_hotplug(struct kunit *test)
 	aa_expect_accounted(test, pool, 0);
 }
 
+/* A CPU whose fill failed at bring-up is refilled once it is online. */
+static void aa_test_hotplug_failed_fill(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool;
+	struct aa_hotplug_ctx *h;
+	unsigned int level, at_online;
+	int cpu;
+
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || num_online_cpus() < 2)
+		kunit_skip(test, "needs CPU hotplug and two online CPUs");
+	cpu = cpumask_last(cpu_online_mask);
+	if (!cpu_is_hotpluggable(cpu))
+		kunit_skip(test, "cpu%d is not hotpluggable", cpu);
+
+	pool = aa_test_pool(test, "kunit-hotfail", 0, 8, 2);
+	h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	h->cpu = cpu;
+	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
+	h->offline = true;
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, aa_cpu_back_online, h));
+
+	/* The page allocator fails while the CPU comes up... */
+	aa_fail_refill_on(test);
+	KUNIT_ASSERT_EQ(test, add_cpu(cpu), 0);
+	h->offline = false;
+	/*
+	 * At most the reserve's surplus (what the dead CPU handed over above
+	 * shared_buffers) got there, through the worker the online kick woke.
+	 */
+	at_online = atomic_alloc_cpu_level(pool, cpu);
+	KUNIT_EXPECT_LE(test, at_online, 2U);
+	KUNIT_EXPECT_GT(test, aa_stats(pool).refill_failed, 0ULL);
+
+	/*
+	 * ...and works again: the worker fills the array without any
+	 * allocation on that CPU asking for it.
+	 */
+	aa_fail_refill_off(NULL);
+	KUNIT_EXPECT_TRUE(test, aa_wait_until(atomic_alloc_cpu_level, level,
+					      level == 8, pool, cpu));
+	aa_expect_accounted(test, pool, 0);
+}
+
 /* ---- Shrinker ---- */
 
 static void aa_test_shrinker_keeps_reserve(struct kunit *test)
@@ -954,6 +999,7 @@ static struct kunit_case atomic_alloc_cases[] = {
 	KUNIT_CASE(aa_test_refill_reuses_surplus),
 	KUNIT_CASE(aa_test_refill_failure_recovers),
 	KUNIT_CASE_SLOW(aa_test_hotplug),
+	KUNIT_CASE_SLOW(aa_test_hotplug_failed_fill),
 	KUNIT_CASE(aa_test_shrinker_keeps_reserve),
 	KUNIT_CASE(aa_test_dma_mapping),
 	KUNIT_CASE(aa_test_debug_refuses_bad_frees),
