@@ -171,6 +171,20 @@ static struct aa_irq_ctx *aa_irq_alloc_on(struct kunit *test,
 	return ctx;
 }
 
+/* Allocate @n buffers into @pages; returns how many were had. */
+static unsigned int aa_alloc_n(struct atomic_alloc_pool *pool,
+			       struct page **pages, unsigned int n, gfp_t gfp)
+{
+	unsigned int i, got = 0;
+
+	for (i = 0; i < n; i++) {
+		pages[got] = atomic_alloc_page(pool, gfp);
+		if (pages[got])
+			got++;
+	}
+	return got;
+}
+
 static void aa_free_all(struct atomic_alloc_pool *pool, struct page **pages,
 			unsigned int n)
 {
@@ -350,11 +364,7 @@ static void aa_test_irqs_disabled(struct kunit *test)
 	unsigned int i, got = 0;
 
 	local_irq_save(flags);
-	for (i = 0; i < ARRAY_SIZE(pages); i++) {
-		pages[got] = atomic_alloc_page(pool, GFP_ATOMIC);
-		if (pages[got])
-			got++;
-	}
+	got += aa_alloc_n(pool, pages + got, ARRAY_SIZE(pages), GFP_ATOMIC);
 	aa_free_all(pool, pages, got);
 	local_irq_restore(flags);
 
@@ -381,11 +391,7 @@ static void aa_test_raw_spinlock(struct kunit *test)
 	aa_fail_refill_on(test);
 
 	raw_spin_lock_irqsave(&aa_test_raw_lock, flags);
-	for (i = 0; i < 7; i++) {
-		pages[got] = atomic_alloc_page(pool, GFP_ATOMIC);
-		if (pages[got])
-			got++;
-	}
+	got += aa_alloc_n(pool, pages + got, 7, GFP_ATOMIC);
 	aa_free_all(pool, pages, got);
 	raw_spin_unlock_irqrestore(&aa_test_raw_lock, flags);
 
@@ -418,17 +424,9 @@ static void aa_test_tiers_in_order(struct kunit *test)
 	aa_fail_refill_on(test);
 
 	migrate_disable();
-	for (i = 0; i < 4; i++) {
-		pages[got] = atomic_alloc_page(pool, 0);
-		if (pages[got])
-			got++;
-	}
+	got += aa_alloc_n(pool, pages + got, 4, 0);
 	st[0] = aa_stats(pool);
-	for (i = 0; i < 3; i++) {
-		pages[got] = atomic_alloc_page(pool, 0);
-		if (pages[got])
-			got++;
-	}
+	got += aa_alloc_n(pool, pages + got, 3, 0);
 	st[1] = aa_stats(pool);
 	none = atomic_alloc_page(pool, 0);
 	st[2] = aa_stats(pool);
@@ -554,11 +552,7 @@ static void aa_test_refill_to_target(struct kunit *test)
 	migrate_disable();
 	cpu = smp_processor_id();
 	/* Down to below the low watermark (8): 9 buffers. */
-	for (i = 0; i < 9; i++) {
-		pages[got] = atomic_alloc_page(pool, 0);
-		if (pages[got])
-			got++;
-	}
+	got += aa_alloc_n(pool, pages + got, 9, 0);
 	level = atomic_alloc_cpu_level(pool, cpu);
 	migrate_enable();
 
@@ -586,11 +580,7 @@ static void aa_test_refill_reuses_surplus(struct kunit *test)
 	migrate_disable();
 	cpu = smp_processor_id();
 	/* 8 local, 4 shared, 4 from the page allocator... */
-	for (i = 0; i < 16; i++) {
-		pages[got] = atomic_alloc_page(pool, GFP_KERNEL);
-		if (pages[got])
-			got++;
-	}
+	got += aa_alloc_n(pool, pages + got, 16, GFP_KERNEL);
 	/* ...freed here: 8 to this CPU, 8 to the reserve (4 above target). */
 	aa_free_all(pool, pages, got);
 	/* Below the low watermark (4): the worker wants 5, finds 4 surplus. */
@@ -627,11 +617,7 @@ static void aa_test_refill_failure_recovers(struct kunit *test)
 	aa_fail_refill_on(test);
 	migrate_disable();
 	cpu = smp_processor_id();
-	for (i = 0; i < 8; i++) {
-		pages[got] = atomic_alloc_page(pool, 0);
-		if (pages[got])
-			got++;
-	}
+	got += aa_alloc_n(pool, pages + got, 8, 0);
 	migrate_enable();
 	KUNIT_ASSERT_EQ(test, got, 8U);
 
@@ -665,6 +651,33 @@ static void aa_cpu_back_online(void *arg)
 		h->offline = false;
 }
 
+/* The CPU a hotplug test takes away: the last online one, if it can go. */
+static int aa_hotplug_cpu(struct kunit *test)
+{
+	int cpu;
+
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || num_online_cpus() < 2)
+		kunit_skip(test, "needs CPU hotplug and two online CPUs");
+	cpu = cpumask_last(cpu_online_mask);
+	if (!cpu_is_hotpluggable(cpu))
+		kunit_skip(test, "cpu%d is not hotpluggable", cpu);
+	return cpu;
+}
+
+/* Take @cpu offline; it comes back when the test ends, whatever happens. */
+static struct aa_hotplug_ctx *aa_offline(struct kunit *test, int cpu)
+{
+	struct aa_hotplug_ctx *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	h->cpu = cpu;
+	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
+	h->offline = true;
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, aa_cpu_back_online, h));
+	return h;
+}
+
 static void aa_test_hotplug(struct kunit *test)
 {
 	struct atomic_alloc_pool *pool;
@@ -673,23 +686,11 @@ static void aa_test_hotplug(struct kunit *test)
 	struct atomic_alloc_stats st;
 	int cpu;
 
-	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || num_online_cpus() < 2)
-		kunit_skip(test, "needs CPU hotplug and two online CPUs");
-	cpu = cpumask_last(cpu_online_mask);
-	if (!cpu_is_hotpluggable(cpu))
-		kunit_skip(test, "cpu%d is not hotpluggable", cpu);
-
+	cpu = aa_hotplug_cpu(test);
 	pool = aa_test_pool(test, "kunit-hotplug", 0, 8, 4);
 	ctx = aa_irq_alloc_on(test, pool, cpu, 3, GFP_ATOMIC);
 	KUNIT_ASSERT_EQ(test, ctx->got, 3U);
-
-	h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, h);
-	h->cpu = cpu;
-	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
-	h->offline = true;
-	KUNIT_ASSERT_EQ(test, 0,
-			kunit_add_action_or_reset(test, aa_cpu_back_online, h));
+	h = aa_offline(test, cpu);
 
 	/* The dead CPU's buffers went to the shared reserve or were freed. */
 	KUNIT_EXPECT_EQ(test, atomic_alloc_cpu_level(pool, cpu), 0U);
@@ -716,20 +717,9 @@ static void aa_test_hotplug_failed_fill(struct kunit *test)
 	unsigned int level, at_online;
 	int cpu;
 
-	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || num_online_cpus() < 2)
-		kunit_skip(test, "needs CPU hotplug and two online CPUs");
-	cpu = cpumask_last(cpu_online_mask);
-	if (!cpu_is_hotpluggable(cpu))
-		kunit_skip(test, "cpu%d is not hotpluggable", cpu);
-
+	cpu = aa_hotplug_cpu(test);
 	pool = aa_test_pool(test, "kunit-hotfail", 0, 8, 2);
-	h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, h);
-	h->cpu = cpu;
-	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
-	h->offline = true;
-	KUNIT_ASSERT_EQ(test, 0,
-			kunit_add_action_or_reset(test, aa_cpu_back_online, h));
+	h = aa_offline(test, cpu);
 
 	/* The page allocator fails while the CPU comes up... */
 	aa_fail_refill_on(test);
@@ -767,11 +757,7 @@ static void aa_test_shrinker_keeps_reserve(struct kunit *test)
 
 	migrate_disable();
 	/* 4 local, 4 shared, 4 from the page allocator... */
-	for (i = 0; i < 12; i++) {
-		pages[got] = atomic_alloc_page(pool, GFP_KERNEL);
-		if (pages[got])
-			got++;
-	}
+	got += aa_alloc_n(pool, pages + got, 12, GFP_KERNEL);
 	/* ...all freed on one CPU: 4 to its array, 8 to the reserve. */
 	aa_free_all(pool, pages, got);
 	migrate_enable();
