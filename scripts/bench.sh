@@ -163,32 +163,19 @@ set -e
 t_run=$((SECONDS - t_run))
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-passed=0 failed=0
-pass() {
-	passed=$((passed + 1))
-	echo "ok - $stage: $*"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "not ok - $stage: $*"
-}
-pass "atomic_alloc_bench builds W=1 clean against $release"
+aa_pass "atomic_alloc_bench builds W=1 clean against $release"
 if [ "$qrc" -eq 0 ]; then
-	pass "guest finished (AA-END rc=0) in ${t_run}s"
+	aa_pass "guest finished (AA-END rc=0) in ${t_run}s"
 else
-	fail "guest finished (AA-END rc=0): qemu-run exit $qrc; see $log"
+	aa_fail "guest finished (AA-END rc=0): qemu-run exit $qrc; see $log"
 fi
 if [ -f "$log" ]; then
-	gp=$(tr -d '\r' <"$log" | grep -a -c -E '^ok - ' || true)
-	gf=$(tr -d '\r' <"$log" | grep -a -c -E '^not ok - ' || true)
-	tr -d '\r' <"$log" | grep -a -E '^not ok - ' | sed "s/^/  $stage guest: /" >&2 || true
-	passed=$((passed + gp))
-	failed=$((failed + gf))
+	aa_count_guest "$log"
 fi
 if [ -f "$log" ] && "$here/scan-log.sh" "$log" >&2; then
-	pass "kernel log clean"
+	aa_pass "kernel log clean"
 else
-	fail "kernel log clean (see above; $log)"
+	aa_fail "kernel log clean (see above; $log)"
 fi
 
 # --- report ------------------------------------------------------------------
@@ -202,9 +189,9 @@ if [ "$quick" = no ] && [ -f "$log" ]; then
 		--source "$src" \
 		--out "$out" --build-seconds "$t_build" \
 		--run-seconds "$t_run" --total-seconds "$((SECONDS - t_start))"; then
-		pass "report written to $out"
+		aa_pass "report written to $out"
 	else
-		fail "report written to $out"
+		aa_fail "report written to $out"
 	fi
 fi
 

@@ -34,24 +34,6 @@ mkdir -p "$AA_LOGS" "$bdir" "$kodir"
 rm -f "$log"
 aa_need_cmd python3 make gcc rsync timeout qemu-system-x86_64 flex bison bc
 
-passed=0 failed=0 skipped=0
-pass() {
-	passed=$((passed + 1))
-	echo "ok - $stage: $*"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "not ok - $stage: $*"
-}
-finish() {
-	[ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log" >&2
-	aa_result "$stage" "$passed" "$failed" "$log" "$skipped"
-	if [ "$failed" -gt 0 ]; then
-		exit 1
-	fi
-	exit 0
-}
-
 # --- build ---------------------------------------------------------------
 (
 	aa_lock kunit
@@ -63,17 +45,17 @@ finish() {
 		"--kunitconfig=$AA_REPO/tests/configs/debug.config" "--jobs=$(nproc)"
 ) >"$blog" 2>&1 || {
 	tail -n 20 "$blog" >&2
-	fail "debug kernel built (log: $blog)"
+	aa_fail "debug kernel built (log: $blog)"
 	log=$blog
-	finish
+	aa_finish
 }
-pass "debug kernel built"
+aa_pass "debug kernel built"
 
 rm -f "$kodir"/*.ko
 mods=$(find "$bdir/drivers/misc/atomic_alloc" -name '*.ko')
 [ -n "$mods" ] || {
-	fail "debug kernel has atomic_alloc modules (none under $bdir/drivers/misc/atomic_alloc)"
-	finish
+	aa_fail "debug kernel has atomic_alloc modules (none under $bdir/drivers/misc/atomic_alloc)"
+	aa_finish
 }
 # shellcheck disable=SC2086 # one path per line, no spaces
 cp $mods "$kodir/"
@@ -92,9 +74,9 @@ set +e
 qrc=$?
 set -e
 if [ "$qrc" -eq 0 ]; then
-	pass "guest finished (AA-END rc=0)"
+	aa_pass "guest finished (AA-END rc=0)"
 else
-	fail "guest finished (AA-END rc=0): see $log"
+	aa_fail "guest finished (AA-END rc=0): see $log"
 fi
 [ -f "$log" ] || finish
 
@@ -125,20 +107,20 @@ read -r kp kf ks < <(awk '
 echo "$stage: KUnit at insmod: $kp passed, $kf failed, $ks skipped"
 suites=$(grep -a -c -E '^    # Subtest: atomic_alloc' "$clean" || true)
 if [ "$suites" -ge 3 ] && [ "$kp" -gt 0 ]; then
-	pass "all three KUnit suites ran at module load"
+	aa_pass "all three KUnit suites ran at module load"
 else
-	fail "all three KUnit suites ran at module load (found $suites)"
+	aa_fail "all three KUnit suites ran at module load (found $suites)"
 fi
 passed=$((passed + kp))
 failed=$((failed + kf))
 skipped=$((skipped + ks))
 
 if "$here/scan-log.sh" "$log" >&2; then
-	pass "log clean (no lockdep, KASAN, kmemleak, DMA-API or ODEBUG report)"
+	aa_pass "log clean (no lockdep, KASAN, kmemleak, DMA-API or ODEBUG report)"
 else
-	fail "log clean (kernel report; see above and $log)"
+	aa_fail "log clean (kernel report; see above and $log)"
 fi
 
 # The reliability rows, for check.sh's table.
 grep -a '^AA-REL ' "$clean" || true
-finish
+aa_finish

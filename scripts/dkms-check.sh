@@ -37,25 +37,15 @@ mkdir -p "$AA_LOGS"
 [ -e "/lib/modules/$release/build" ] ||
 	aa_die "/lib/modules/$release/build is missing; reinstall linux-headers-$release"
 
-passed=0 failed=0
-pass() {
-	passed=$((passed + 1))
-	echo "ok - $stage: $*"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "not ok - $stage: $*"
-}
-
 # run DESC CMD...: run CMD with its output in the log; ok when it succeeds.
 run() {
 	local desc=$1
 	shift
 	echo "+ $*" >>"$log"
 	if timeout -k 10 900 "$@" >>"$log" 2>&1; then
-		pass "$desc"
+		aa_pass "$desc"
 	else
-		fail "$desc (exit $?; log: $log)"
+		aa_fail "$desc (exit $?; log: $log)"
 		return 1
 	fi
 }
@@ -65,9 +55,9 @@ conf_version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$AA_REPO/dkms.conf")
 mod_version=$(sed -n 's/^MODULE_VERSION("\(.*\)");$/\1/p' "$AA_REPO/atomic_alloc.c")
 [ -n "$conf_version" ] || aa_die "no PACKAGE_VERSION in $AA_REPO/dkms.conf"
 if [ "$conf_version" = "$mod_version" ]; then
-	pass "dkms.conf PACKAGE_VERSION $conf_version matches MODULE_VERSION in atomic_alloc.c"
+	aa_pass "dkms.conf PACKAGE_VERSION $conf_version matches MODULE_VERSION in atomic_alloc.c"
 else
-	fail "dkms.conf PACKAGE_VERSION $conf_version matches MODULE_VERSION in atomic_alloc.c ('$mod_version')"
+	aa_fail "dkms.conf PACKAGE_VERSION $conf_version matches MODULE_VERSION in atomic_alloc.c ('$mod_version')"
 fi
 version=$conf_version
 src=/usr/src/$name-$version
@@ -159,37 +149,37 @@ if [ "$ok" = yes ]; then
 	st=$(dkms status -m "$name" -v "$version" -k "$release" 2>/dev/null || true)
 	echo "+ dkms status: $st" >>"$log"
 	case $st in
-	*installed*) pass "dkms status says installed for $release ($st)" ;;
-	*) fail "dkms status says installed for $release (got '$st')" ;;
+	*installed*) aa_pass "dkms status says installed for $release ($st)" ;;
+	*) aa_fail "dkms status says installed for $release (got '$st')" ;;
 	esac
 	for m in "${modules[@]}"; do
 		f=$(find "$dest" -maxdepth 1 -name "$m.ko*" 2>/dev/null | head -n 1)
 		if [ -z "$f" ]; then
-			fail "$m.ko installed in $dest"
+			aa_fail "$m.ko installed in $dest"
 			continue
 		fi
-		pass "$m installed as $f"
+		aa_pass "$m installed as $f"
 		vm=$(modinfo -F vermagic "$f" 2>/dev/null | cut -d' ' -f1)
 		if [ "$vm" = "$release" ]; then
-			pass "$m vermagic is $release"
+			aa_pass "$m vermagic is $release"
 		else
-			fail "$m vermagic is $release (got '$vm')"
+			aa_fail "$m vermagic is $release (got '$vm')"
 		fi
 		v=$(modinfo -F version "$f" 2>/dev/null || true)
 		if [ -z "$v" ]; then
 			aa_info "note: $m has no MODULE_VERSION"
 		elif [ "$v" = "$version" ]; then
-			pass "$m version is $version"
+			aa_pass "$m version is $version"
 		else
-			fail "$m version is $version (got '$v')"
+			aa_fail "$m version is $version (got '$v')"
 		fi
 	done
 	if [ ! -r /proc/modules ]; then
-		pass "nothing loaded on the host (it has no loadable modules)"
+		aa_pass "nothing loaded on the host (it has no loadable modules)"
 	elif grep -q -E "^(atomic_alloc|atomic_alloc_audio) " /proc/modules; then
-		fail "nothing loaded on the host"
+		aa_fail "nothing loaded on the host"
 	else
-		pass "nothing loaded on the host"
+		aa_pass "nothing loaded on the host"
 	fi
 fi
 
@@ -209,11 +199,9 @@ for m in "${modules[@]}"; do
 done
 [ -e "$dkms_tree/$name" ] && left="$left $dkms_tree/$name exists;"
 if [ -z "$left" ]; then
-	pass "everything removed again"
+	aa_pass "everything removed again"
 else
-	fail "everything removed again:$left"
+	aa_fail "everything removed again:$left"
 fi
 
-[ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log" >&2
-aa_result "$stage" "$passed" "$failed" "$log"
-[ "$failed" -eq 0 ]
+aa_finish

@@ -37,29 +37,11 @@ initrd=$AA_CACHE/initramfs/$stage.cpio.gz
 mkdir -p "$AA_LOGS" "$work"
 rm -f "$log"
 
-passed=0 failed=0
-pass() {
-	passed=$((passed + 1))
-	echo "ok - $stage: $*"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "not ok - $stage: $*"
-}
-finish() {
-	[ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log" >&2
-	aa_result "$stage" "$passed" "$failed" "$log"
-	if [ "$failed" -gt 0 ]; then
-		exit 1
-	fi
-	exit 0
-}
-
 if ! dir=$("$here/build-module.sh" "$release"); then
-	fail "atomic_alloc build clean against $release (log: $AA_LOGS/build-$release.log)"
-	fail "guest finished (not booted: no modules)"
+	aa_fail "atomic_alloc build clean against $release (log: $AA_LOGS/build-$release.log)"
+	aa_fail "guest finished (not booted: no modules)"
 	log=$AA_LOGS/build-$release.log
-	finish
+	aa_finish
 fi
 
 # The example's own tree: the public header one level above samples/, as
@@ -79,18 +61,18 @@ rc=$?
 set -e
 if [ "$rc" -ne 0 ] || grep -E -i -q 'warning:|error' "$blog"; then
 	grep -E -i 'error|warning:' "$blog" | head -n 20 >&2 || tail -n 20 "$blog" >&2
-	fail "example build clean against $release (make exit $rc; log: $blog)"
-	fail "guest finished (not booted: no example module)"
-	finish
+	aa_fail "example build clean against $release (make exit $rc; log: $blog)"
+	aa_fail "guest finished (not booted: no example module)"
+	aa_finish
 fi
-pass "example build clean against $release"
+aa_pass "example build clean against $release"
 
 rm -f "$work"/ko/*.ko
 cp "$dir/atomic_alloc.ko" "$work/src/samples/atomic_alloc_example.ko" "$work/ko/"
 
 if [ ! -r "$kernel" ]; then
-	fail "guest finished: $kernel missing; run scripts/deps.sh (linux-image-$release)"
-	finish
+	aa_fail "guest finished: $kernel missing; run scripts/deps.sh (linux-image-$release)"
+	aa_finish
 fi
 "$here/mkinitramfs.sh" "$initrd" "$work/ko" example
 
@@ -99,25 +81,21 @@ set +e
 qrc=$?
 set -e
 if [ "$qrc" -eq 0 ]; then
-	pass "guest finished (AA-END rc=0)"
+	aa_pass "guest finished (AA-END rc=0)"
 else
-	fail "guest finished (AA-END rc=0): see $log"
+	aa_fail "guest finished (AA-END rc=0): see $log"
 fi
 
 if [ -f "$log" ]; then
-	gp=$(tr -d '\r' <"$log" | grep -a -c -E '^ok - ' || true)
-	gf=$(tr -d '\r' <"$log" | grep -a -c -E '^not ok - ' || true)
-	tr -d '\r' <"$log" | grep -a -E '^not ok - ' | sed "s/^/  $stage guest: /" >&2 || true
-	passed=$((passed + gp))
-	failed=$((failed + gf))
+	aa_count_guest "$log"
 	echo "$stage: guest checks: $gp passed, $gf failed"
 	if [ "$qrc" -eq 0 ] && [ "$gp" -eq 0 ]; then
-		fail "the guest ran no check"
+		aa_fail "the guest ran no check"
 	fi
 fi
 if [ -f "$log" ] && "$here/scan-log.sh" "$log" >&2; then
-	pass "log clean (no kernel splat)"
+	aa_pass "log clean (no kernel splat)"
 else
-	fail "log clean (kernel splat; see above and $log)"
+	aa_fail "log clean (kernel splat; see above and $log)"
 fi
-finish
+aa_finish

@@ -72,6 +72,39 @@ aa_result() {
 	echo "AA-RESULT $1 passed=$2 failed=$3${skipped} log=$4"
 }
 
+# Counting the checks of a stage script: it sets $stage and $log, counts
+# with aa_pass and aa_fail, adds a guest's own lines with aa_count_guest and
+# ends with aa_finish (the AA-RESULT line and the exit status).
+passed=0 failed=0 skipped=0
+aa_pass() {
+	passed=$((passed + 1))
+	echo "ok - $stage: $*"
+}
+aa_fail() {
+	failed=$((failed + 1))
+	echo "not ok - $stage: $*"
+}
+
+# aa_count_guest LOG: add the guest's "ok - " and "not ok - " lines (read
+# from a serial console: CR LF) to the counts, show the failed ones on
+# stderr, and leave their numbers in $gp and $gf.
+aa_count_guest() {
+	gp=$(tr -d '\r' <"$1" | grep -a -c -E '^ok - ' || true)
+	gf=$(tr -d '\r' <"$1" | grep -a -c -E '^not ok - ' || true)
+	tr -d '\r' <"$1" | grep -a -E '^not ok - ' | sed "s/^/  $stage guest: /" >&2 || true
+	passed=$((passed + gp))
+	failed=$((failed + gf))
+}
+
+aa_finish() {
+	[ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log" >&2
+	aa_result "$stage" "$passed" "$failed" "$log" "${skipped#0}"
+	if [ "$failed" -gt 0 ]; then
+		exit 1
+	fi
+	exit 0
+}
+
 # aa_release FLAVOUR: print the kernel release of the newest installed
 # Debian header package of that flavour (6.1, 6.1-rt, 6.12, 6.12-rt).
 # A full release name (e.g. 6.12.117+deb12-amd64) is passed through.

@@ -36,6 +36,10 @@ mkdir -p "$(dirname "$out")"
 	echo "Kernel $release (Debian stock), QEMU $qemu (TCG, -smp 4), $(date -u +%Y-%m-%d)."
 	echo "Verdict: $([ "$rc" -eq 0 ] && echo PASS || echo FAIL) (log: $log)."
 	echo
+	echo "Counters are read from running streams, file after file: a snapshot"
+	echo "need not add up exactly (runs before 2026-11-27 03:40 read"
+	echo "'submitted' before 'completed', which could make completed look larger)."
+	echo
 	echo "| t (s) | periods | submitted | completed | xrun_alloc | xrun_ring_full | timer_overruns | verify_errors | refilled | refill_failed | available |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	tr -d '\r' <"$log" | sed -n 's/^AA-SOAK //p' | sed 's/[a-z_]*=//g' |

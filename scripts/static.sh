@@ -23,16 +23,6 @@ mkdir -p "$AA_LOGS"
 aa_need_cmd perl sparse make gcc
 aa_ensure_source
 
-passed=0 failed=0
-pass() {
-	passed=$((passed + 1))
-	echo "ok - $stage: $*"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "not ok - $stage: $*"
-}
-
 cd "$AA_REPO"
 mapfile -t files < <(ls ./*.c ./*.h tests/*.c samples/*.c bench/*.c 2>/dev/null |
 	grep -v '\.mod\.c$' | sed 's|^\./||')
@@ -43,30 +33,28 @@ for f in "${files[@]}"; do
 		--terse --show-types -f "$AA_REPO/$f" 2>&1 |
 		grep -E 'ERROR|WARNING|CHECK' || true)
 	if [ -z "$out" ]; then
-		pass "checkpatch --strict $f"
+		aa_pass "checkpatch --strict $f"
 	else
 		echo "$out" | tee -a "$log" >&2
-		fail "checkpatch --strict $f"
+		aa_fail "checkpatch --strict $f"
 	fi
 	out=$(perl "$AA_SRC/scripts/kernel-doc" -Wall -none "$f" 2>&1 || true)
 	if [ -z "$out" ]; then
-		pass "kernel-doc $f"
+		aa_pass "kernel-doc $f"
 	else
 		echo "$out" | tee -a "$log" >&2
-		fail "kernel-doc $f"
+		aa_fail "kernel-doc $f"
 	fi
 done
 
 for flavour in 6.1 6.1-rt 6.12 6.12-rt; do
 	rel=$(aa_release "$flavour")
 	if "$here/build-module.sh" "$rel" C=2 >>"$log" 2>&1; then
-		pass "sparse (make C=2) against $rel"
+		aa_pass "sparse (make C=2) against $rel"
 	else
 		grep -a -E 'warning:|error:' "$AA_LOGS/build-$rel.log" | head -n 20 >&2 || true
-		fail "sparse (make C=2) against $rel (log: $AA_LOGS/build-$rel.log)"
+		aa_fail "sparse (make C=2) against $rel (log: $AA_LOGS/build-$rel.log)"
 	fi
 done
 
-[ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log" >&2
-aa_result "$stage" "$passed" "$failed" "$log"
-[ "$failed" -eq 0 ]
+aa_finish

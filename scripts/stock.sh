@@ -43,37 +43,19 @@ here=$(dirname "$0")
 mkdir -p "$AA_LOGS"
 rm -f "$log"
 
-passed=0 failed=0
-pass() {
-	passed=$((passed + 1))
-	echo "ok - $stage: $*"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "not ok - $stage: $*"
-}
-finish() {
-	[ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log" >&2
-	aa_result "$stage" "$passed" "$failed" "$log"
-	if [ "$failed" -gt 0 ]; then
-		exit 1
-	fi
-	exit 0
-}
-
 if ! dir=$("$here/build-module.sh" "$release"); then
-	fail "build clean against $release (log: $AA_LOGS/build-$release.log)"
-	fail "guest finished (not booted: no modules)"
-	fail "log clean (not booted)"
+	aa_fail "build clean against $release (log: $AA_LOGS/build-$release.log)"
+	aa_fail "guest finished (not booted: no modules)"
+	aa_fail "log clean (not booted)"
 	log=$AA_LOGS/build-$release.log
-	finish
+	aa_finish
 fi
-pass "build clean against $release"
+aa_pass "build clean against $release"
 
 if [ ! -r "$kernel" ]; then
-	fail "guest finished: $kernel missing; run scripts/deps.sh (linux-image-$release)"
-	fail "log clean (not booted)"
-	finish
+	aa_fail "guest finished: $kernel missing; run scripts/deps.sh (linux-image-$release)"
+	aa_fail "log clean (not booted)"
+	aa_finish
 fi
 "$here/mkinitramfs.sh" "$initrd" "$dir" "$scenario"
 
@@ -82,22 +64,18 @@ set +e
 qrc=$?
 set -e
 if [ "$qrc" -eq 0 ]; then
-	pass "guest finished (AA-END rc=0)"
+	aa_pass "guest finished (AA-END rc=0)"
 else
-	fail "guest finished (AA-END rc=0): see $log"
+	aa_fail "guest finished (AA-END rc=0): see $log"
 fi
 
 # The guest's own checks.  Lines are read from the serial console, so strip
 # the CR of CR LF; a kernel message can share a line only at its start.
 if [ -f "$log" ]; then
-	gp=$(tr -d '\r' <"$log" | grep -a -c -E '^ok - ' || true)
-	gf=$(tr -d '\r' <"$log" | grep -a -c -E '^not ok - ' || true)
-	tr -d '\r' <"$log" | grep -a -E '^not ok - ' | sed "s/^/  $stage guest: /" >&2 || true
-	passed=$((passed + gp))
-	failed=$((failed + gf))
+	aa_count_guest "$log"
 	echo "$stage: guest checks: $gp passed, $gf failed"
 	if [ "$qrc" -eq 0 ] && [ "$gp" -eq 0 ]; then
-		fail "the guest ran no check"
+		aa_fail "the guest ran no check"
 	fi
 fi
 
@@ -107,8 +85,8 @@ if [ -f "$log" ]; then
 fi
 
 if [ -f "$log" ] && "$here/scan-log.sh" "$log" >&2; then
-	pass "log clean (no kernel splat)"
+	aa_pass "log clean (no kernel splat)"
 else
-	fail "log clean (kernel splat; see above and $log)"
+	aa_fail "log clean (kernel splat; see above and $log)"
 fi
-finish
+aa_finish

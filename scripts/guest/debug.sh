@@ -21,7 +21,7 @@
 # that the host turns into the reliability table.
 . /lib.sh
 
-A=$DBG/audio
+A=$AUDIO
 FPA=/sys/kernel/debug/fail_page_alloc
 
 # Reliability rows are printed at the end, when the pages lost are known:
@@ -31,19 +31,6 @@ REL=/tmp/rel
 : >$REL
 rel() {
 	echo "$1|$2|$3|$4" >>$REL
-}
-
-sum_streams() {
-	_t=0
-	for _f in "$A"/stream*/stats; do
-		_v=$(dbg_get "$_f" "$1") || _v=0
-		_t=$((_t + _v))
-	done
-	echo "$_t"
-}
-
-pool() {
-	dbg_get "$A/stats" "$1"
 }
 
 check "two NUMA nodes" [ -d /sys/devices/system/node/node1 ]

@@ -107,6 +107,24 @@ pages_held() {
 	tr -d ' \n' 2>/dev/null <"$DBG/pages_held"
 }
 
+# The simulated audio device's debugfs directory (its pool is "audio").
+AUDIO=$DBG/audio
+
+# sum_streams KEY: KEY summed over every stream<N>/stats of the device.
+sum_streams() {
+	_t=0
+	for _f in "$AUDIO"/stream*/stats; do
+		_v=$(dbg_get "$_f" "$1") || _v=0
+		_t=$((_t + _v))
+	done
+	echo "$_t"
+}
+
+# pool KEY: KEY of the audio pool's stats.
+pool() {
+	dbg_get "$AUDIO/stats" "$1"
+}
+
 # aa_done: print the totals; exit status 0 when every check passed.
 aa_done() {
 	echo "AA-CHECKS pass=$AA_PASS fail=$AA_FAIL"

@@ -9,20 +9,7 @@
 # stream must keep running without an allocation xrun.
 . /lib.sh
 
-A=$DBG/audio
-
-pool() {
-	dbg_get "$A/stats" "$1"
-}
-
-sum_streams() {
-	_t=0
-	for _f in "$A"/stream*/stats; do
-		_v=$(dbg_get "$_f" "$1") || _v=0
-		_t=$((_t + _v))
-	done
-	echo "$_t"
-}
+A=$AUDIO
 
 mem() {
 	sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo

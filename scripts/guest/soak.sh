@@ -7,30 +7,24 @@
 # (aa.soak=SECONDS, default 600).
 . /lib.sh
 
-A=$DBG/audio
+A=$AUDIO
 secs=$(sed -n 's/.*aa\.soak=\([0-9]*\).*/\1/p' /proc/cmdline)
 secs=${secs:-600}
 
-sum_streams() {
-	_t=0
-	for _f in "$A"/stream*/stats; do
-		_v=$(dbg_get "$_f" "$1") || _v=0
-		_t=$((_t + _v))
-	done
-	echo "$_t"
-}
-
 snapshot() {
+	# Completed before submitted: the streams keep running while the
+	# files are read, and a buffer completes only after it was submitted.
+	_done=$(sum_streams buffers_completed)
 	echo "AA-SOAK t=$1s periods=$(sum_streams periods)" \
 		"submitted=$(sum_streams buffers_submitted)" \
-		"completed=$(sum_streams buffers_completed)" \
+		"completed=$_done" \
 		"xrun_alloc=$(sum_streams xrun_alloc)" \
 		"xrun_ring_full=$(sum_streams xrun_ring_full)" \
 		"timer_overruns=$(sum_streams timer_overruns)" \
 		"verify_errors=$(sum_streams verify_errors)" \
-		"refilled=$(dbg_get "$A/stats" refilled)" \
-		"refill_failed=$(dbg_get "$A/stats" refill_failed)" \
-		"available=$(dbg_get "$A/stats" available)"
+		"refilled=$(pool refilled)" \
+		"refill_failed=$(pool refill_failed)" \
+		"available=$(pool available)"
 }
 
 check "insmod atomic_alloc" insmod $MODDIR/atomic_alloc.ko
