@@ -9,6 +9,7 @@
 #   stock-FLAVOUR   boot Debian's own kernel with the modules, guest checks
 #                   (6.1, 6.12, 6.12-rt)
 #   static          checkpatch --strict, kernel-doc, sparse (scripts/static.sh)
+#   docs            Documentation/ builds with Sphinx, warnings as errors
 #   pressure-6.12   the shrinker and a stream in a 256 MiB guest
 #   example-FLAVOUR the consumer example in samples/, built against
 #                   Module.symvers and run in hard IRQ (scripts/example.sh)
@@ -42,6 +43,7 @@ cd "$AA_REPO" || exit 1
 STAGES=(
 	"deps $here/deps.sh"
 	"static $here/static.sh"
+	"docs $here/docs.sh"
 	"build-6.1 build_stage 6.1"
 	"build-6.1-rt build_stage 6.1-rt"
 	"build-6.12 build_stage 6.12"
