@@ -76,26 +76,5 @@ if [ ! -r "$kernel" ]; then
 fi
 "$here/mkinitramfs.sh" "$initrd" "$work/ko" example
 
-set +e
-"$here/qemu-run.sh" "$kernel" "$initrd" "$log" "${AA_EXAMPLE_TIMEOUT:-300}"
-qrc=$?
-set -e
-if [ "$qrc" -eq 0 ]; then
-	aa_pass "guest finished (AA-END rc=0)"
-else
-	aa_fail "guest finished (AA-END rc=0): see $log"
-fi
-
-if [ -f "$log" ]; then
-	aa_count_guest "$log"
-	echo "$stage: guest checks: $gp passed, $gf failed"
-	if [ "$qrc" -eq 0 ] && [ "$gp" -eq 0 ]; then
-		aa_fail "the guest ran no check"
-	fi
-fi
-if [ -f "$log" ] && "$here/scan-log.sh" "$log" >&2; then
-	aa_pass "log clean (no kernel splat)"
-else
-	aa_fail "log clean (kernel splat; see above and $log)"
-fi
+aa_boot_and_check "$kernel" "$initrd" "${AA_EXAMPLE_TIMEOUT:-300}"
 aa_finish

@@ -96,6 +96,36 @@ aa_count_guest() {
 	failed=$((failed + gf))
 }
 
+# aa_boot_and_check KERNEL INITRD TIMEOUT [QEMU ARGS...]: boot the guest
+# into $log and count "guest finished", the guest's own checks (a finished
+# guest that ran none fails) and "log clean"; print the guest's reliability
+# rows (AA-REL) for check.sh's table.
+aa_boot_and_check() {
+	local kernel=$1 initrd=$2 tmo=$3 qrc
+	shift 3
+	set +e
+	"$AA_REPO/scripts/qemu-run.sh" "$kernel" "$initrd" "$log" "$tmo" "$@"
+	qrc=$?
+	set -e
+	if [ "$qrc" -eq 0 ]; then
+		aa_pass "guest finished (AA-END rc=0)"
+	else
+		aa_fail "guest finished (AA-END rc=0): see $log"
+	fi
+	[ -f "$log" ] || return 0
+	aa_count_guest "$log"
+	echo "$stage: guest checks: $gp passed, $gf failed"
+	if [ "$qrc" -eq 0 ] && [ "$gp" -eq 0 ]; then
+		aa_fail "the guest ran no check"
+	fi
+	tr -d '\r' <"$log" | grep -a '^AA-REL ' || true
+	if "$AA_REPO/scripts/scan-log.sh" "$log" >&2; then
+		aa_pass "log clean (no kernel splat)"
+	else
+		aa_fail "log clean (kernel splat; see above and $log)"
+	fi
+}
+
 aa_finish() {
 	[ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log" >&2
 	aa_result "$stage" "$passed" "$failed" "$log" "${skipped#0}"

@@ -59,34 +59,5 @@ if [ ! -r "$kernel" ]; then
 fi
 "$here/mkinitramfs.sh" "$initrd" "$dir" "$scenario"
 
-set +e
-"$here/qemu-run.sh" "$kernel" "$initrd" "$log" "${AA_STOCK_TIMEOUT:-300}" "$@"
-qrc=$?
-set -e
-if [ "$qrc" -eq 0 ]; then
-	aa_pass "guest finished (AA-END rc=0)"
-else
-	aa_fail "guest finished (AA-END rc=0): see $log"
-fi
-
-# The guest's own checks.  Lines are read from the serial console, so strip
-# the CR of CR LF; a kernel message can share a line only at its start.
-if [ -f "$log" ]; then
-	aa_count_guest "$log"
-	echo "$stage: guest checks: $gp passed, $gf failed"
-	if [ "$qrc" -eq 0 ] && [ "$gp" -eq 0 ]; then
-		aa_fail "the guest ran no check"
-	fi
-fi
-
-# The guest's reliability rows, for check.sh's table.
-if [ -f "$log" ]; then
-	tr -d '\r' <"$log" | grep -a '^AA-REL ' || true
-fi
-
-if [ -f "$log" ] && "$here/scan-log.sh" "$log" >&2; then
-	aa_pass "log clean (no kernel splat)"
-else
-	aa_fail "log clean (kernel splat; see above and $log)"
-fi
+aa_boot_and_check "$kernel" "$initrd" "${AA_STOCK_TIMEOUT:-300}" "$@"
 aa_finish
