@@ -78,14 +78,6 @@ set -e
 aa_info "$stage: kunit.py exit $rc after $(aa_elapsed)"
 
 passed=0 failed=0 skipped=0
-hpass() {
-	passed=$((passed + 1))
-	echo "ok - $stage: $*"
-}
-hfail() {
-	failed=$((failed + 1))
-	echo "not ok - $stage: $*"
-}
 
 # "[12:34:56] Testing complete. Ran 12 tests: passed: 10, failed: 1, skipped: 1"
 summary=$(sed -e 's/\x1b\[[0-9;]*m//g' "$log" |
@@ -105,12 +97,12 @@ if [ -n "$summary" ]; then
 	failed=$((failed + kf))
 	skipped=$ks
 	if [ "$total" -gt 0 ]; then
-		hpass "KUnit run completed ($summary)"
+		aa_pass "KUnit run completed ($summary)"
 	else
-		hfail "KUnit run completed but ran no test ($summary)"
+		aa_fail "KUnit run completed but ran no test ($summary)"
 	fi
 	if [ "$rc" -ne 0 ] && [ "$kf" -eq 0 ]; then
-		hfail "kunit.py exited $rc although no case failed (see $log)"
+		aa_fail "kunit.py exited $rc although no case failed (see $log)"
 	fi
 else
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
@@ -122,7 +114,7 @@ else
 	else
 		why="the KUnit kernel ran but printed no test summary (crash or hang?)"
 	fi
-	hfail "KUnit run completed: $why; log: $log"
+	aa_fail "KUnit run completed: $why; log: $log"
 	echo "atomic_alloc: error: $stage: $why; log: $log" >&2
 fi
 
@@ -134,17 +126,17 @@ for s in $suites; do
 		missing="$missing $s"
 done
 if [ -z "$missing" ]; then
-	hpass "every expected suite ran ($suites)"
+	aa_pass "every expected suite ran ($suites)"
 else
-	hfail "suite(s) did not run:$missing"
+	aa_fail "suite(s) did not run:$missing"
 fi
 
 if [ -f "$klog" ] && "$(dirname "$0")/scan-log.sh" "$klog" >&2; then
-	hpass "kernel log clean ($klog)"
+	aa_pass "kernel log clean ($klog)"
 elif [ -f "$klog" ]; then
-	hfail "kernel log has splats (see above; $klog)"
+	aa_fail "kernel log has splats (see above; $klog)"
 else
-	hfail "kernel log clean: no kernel log ($klog); the kernel never ran"
+	aa_fail "kernel log clean: no kernel log ($klog); the kernel never ran"
 fi
 
 echo "$stage: $passed passed, $failed failed, $skipped skipped (KUnit cases + 3 harness checks)"
