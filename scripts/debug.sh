@@ -10,8 +10,8 @@
 # modules.  Boots it under QEMU with two NUMA nodes and the guest scenario
 # "debug" (scripts/guest/debug.sh): the KUnit suites run by insmod of their
 # modules, fault injection while streaming, CPU hotplug while streaming,
-# unload under load, 100 load/unload cycles, hostile debugfs writes and a
-# kmemleak scan after rmmod.
+# unload under load, 100 load/unload cycles, hostile debugfs writes, and a
+# kmemleak scan and a page_owner count after rmmod.
 #
 # Counts: every KUnit case (from the KTAP the test modules print), every
 # guest check, plus "kernel built", "guest finished" and "log clean" (any
@@ -65,6 +65,7 @@ cp $mods "$kodir/"
 # One socket per node: a node boundary inside one socket's shared cache is
 # a topology the scheduler warns about (topology_sane()).
 set +e
+AA_KERNEL_ARGS="page_owner=on ${AA_KERNEL_ARGS:-}" \
 "$here/qemu-run.sh" "$bdir/arch/x86/boot/bzImage" "$initrd" "$log" \
 	"${AA_DEBUG_TIMEOUT:-1800}" -m 2048 -smp 4,sockets=2,cores=2,threads=1 \
 	-object memory-backend-ram,id=m0,size=1024M \
