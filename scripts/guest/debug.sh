@@ -206,27 +206,25 @@ expect_eq "pages held after unloading mid-stream" "$(pages_held)" 0
 rel "unload under load" "rmmod while streaming / while in use" \
 	"rmmod atomic_alloc refused; audio unloaded" "$(pages_held) pages"
 
-avail() {
-	sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo
-}
 i=0 fails=0
 while [ $i -lt 100 ]; do
 	insmod $MODDIR/atomic_alloc_audio.ko autostart=1 streams=2 || fails=$((fails + 1))
 	rmmod atomic_alloc_audio || fails=$((fails + 1))
 	i=$((i + 1))
-	[ $i -eq 10 ] && m10=$(avail)
+	[ $i -eq 10 ] && m10=$(used_kb)
 done
-m100=$(avail)
+m100=$(used_kb)
 expect_eq "100 load/unload cycles without error" "$fails" 0
 expect_eq "pages held after 100 cycles" "$(pages_held)" 0
-# MemAvailable is reported, not judged: on this kernel it drifts by a few
-# MB over 100 cycles whatever the module does (KASAN's quarantine holds
-# freed objects, up to 1/32 of memory; kmemleak and the stack depot keep
-# metadata).  Leaks are judged exactly: pages_held above, page_owner and
-# kmemleak after the last rmmod below.
-echo "MemAvailable after 10 cycles: $m10 kB, after 100: $m100 kB"
+# Used memory is reported, not judged, on this kernel: it grows by a few MB
+# over 100 cycles whatever the module does (every load puts the module at
+# new addresses, so KASAN and page_owner save new stacks in the stack
+# depot, and the quarantine holds freed objects).  The stock kernels judge
+# it (guest/check.sh); here leaks are judged exactly: pages_held above,
+# page_owner and kmemleak after the last rmmod below.
+echo "used memory after 10 cycles: $m10 kB, after 100: $m100 kB"
 rel "load/unload cycles" "100 x insmod autostart + rmmod" \
-	"MemAvailable $m10 -> $m100 kB" "$(pages_held) pages"
+	"used memory $m10 -> $m100 kB (not judged here)" "$(pages_held) pages"
 
 held=$(pages_held)
 check "rmmod atomic_alloc" rmmod atomic_alloc
