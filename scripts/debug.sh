@@ -39,6 +39,8 @@ aa_need_cmd python3 make gcc rsync timeout qemu-system-x86_64 flex bison bc
 	aa_lock kunit
 	aa_ensure_source
 	aa_link_project
+	# Rebuilt every time, so that their warnings are in every build log.
+	find "$bdir/drivers/misc/atomic_alloc" -name '*.o' -delete 2>/dev/null || true
 	cd "$AA_SRC"
 	timeout "${AA_DEBUG_BUILD_TIMEOUT:-2700}" python3 tools/testing/kunit/kunit.py build \
 		--arch=x86_64 "--build_dir=$bdir" \
@@ -50,6 +52,7 @@ aa_need_cmd python3 make gcc rsync timeout qemu-system-x86_64 flex bison bc
 	aa_finish
 }
 aa_pass "debug kernel built"
+aa_check_build_warnings "$blog"
 
 rm -f "$kodir"/*.ko
 mods=$(find "$bdir/drivers/misc/atomic_alloc" -name '*.ko')

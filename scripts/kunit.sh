@@ -14,9 +14,10 @@
 # $AA_CACHE/kunit/CONFIG/ (incremental on reruns).
 #
 # Counts: every KUnit case (crashed and errors count as failed, skipped are
-# reported apart), plus three harness checks: "the run completed" (kernel
-# built and booted, summary parsed), "every expected suite ran" and "kernel
-# log clean" (scan-log.sh on the raw kernel log, <build_dir>/test.log).
+# reported apart), plus four harness checks: "the run completed" (kernel
+# built and booted, summary parsed), "no compiler warning in atomic_alloc's
+# files", "every expected suite ran" and "kernel log clean" (scan-log.sh on
+# the raw kernel log, <build_dir>/test.log).
 #
 # Prints "AA-RESULT kunit-CONFIG passed=P failed=F skipped=S log=LOG" and
 # exits non-zero when F > 0.
@@ -63,13 +64,19 @@ aa_link_project
 # --- run ------------------------------------------------------------------
 accel_line=$(aa_accel_args "")
 read -r -a extra <<<"${AA_KUNIT_ARGS:-}"
+# -m 6144 (after kunit.py's own -m 1024, so it wins): memory above 4 GiB,
+# so that the tests that a 32-bit DMA device gets ZONE_DMA32 pages, and a
+# pool without a device does not, can tell the difference.
 args=(run --arch=x86_64 "--build_dir=$bdir" "${kunitconfigs[@]}"
-	"--qemu_args=-smp 4 $accel_line" "--jobs=$(nproc)"
+	"--qemu_args=-smp 4 -m 6144 $accel_line" "--jobs=$(nproc)"
 	"--timeout=${AA_KUNIT_RUN_TIMEOUT:-1200}" "${extra[@]}")
 aa_info "$stage: kunit.py ${args[*]}"
 aa_info "$stage: building the KUnit kernel (first time: several minutes), log $log"
 aa_timer_start
 rm -f "$klog"
+# Our objects are always rebuilt, so that their compiler warnings show in
+# every run's log (an incremental build that skips them would hide them).
+find "$bdir/drivers/misc/atomic_alloc" -name '*.o' -delete 2>/dev/null || true
 set +e
 (cd "$AA_SRC" && timeout -k 30 "${AA_KUNIT_TIMEOUT:-2700}" \
 	python3 tools/testing/kunit/kunit.py "${args[@]}") </dev/null 2>&1 | tee "$log"
@@ -104,6 +111,7 @@ if [ -n "$summary" ]; then
 	if [ "$rc" -ne 0 ] && [ "$kf" -eq 0 ]; then
 		aa_fail "kunit.py exited $rc although no case failed (see $log)"
 	fi
+	aa_check_build_warnings "$log"
 else
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		why="timed out after ${AA_KUNIT_TIMEOUT:-2700}s"
@@ -139,7 +147,7 @@ else
 	aa_fail "kernel log clean: no kernel log ($klog); the kernel never ran"
 fi
 
-echo "$stage: $passed passed, $failed failed, $skipped skipped (KUnit cases + 3 harness checks)"
+echo "$stage: $passed passed, $failed failed, $skipped skipped (KUnit cases + 4 harness checks)"
 [ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log (kernel log: $klog)" >&2
 aa_result "$stage" "$passed" "$failed" "$log" "$skipped"
 if [ "$failed" -gt 0 ]; then

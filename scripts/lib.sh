@@ -320,3 +320,16 @@ aa_probe_kvm() {
 # The extended regular expression of kernel splats (used by scan-log.sh).
 # shellcheck disable=SC2034
 AA_SPLAT_RE='WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible circular locking|inconsistent lock state|Invalid wait context|possible recursive locking|suspicious RCU usage|lock held when returning|sleeping function called from invalid context|scheduling while atomic|KASAN|UBSAN|kmemleak|pages never returned|refcount_t|list_add corruption|ODEBUG|DMA-API'
+
+# aa_check_build_warnings LOG: one check, "no compiler warning in
+# atomic_alloc's files", over a kernel build log (kunit.py's or make's).
+aa_check_build_warnings() {
+	local w
+	w=$(grep -a -E 'drivers/misc/atomic_alloc/[^ :]*\.[ch]:[0-9]+:[0-9]+: (warning|error):' "$1" | sort -u || true)
+	if [ -z "$w" ]; then
+		aa_pass "no compiler warning in atomic_alloc's files"
+	else
+		printf '%s\n' "$w" | head -n 20 >&2
+		aa_fail "no compiler warning in atomic_alloc's files ($(printf '%s\n' "$w" | wc -l) found, log: $1)"
+	fi
+}
