@@ -29,14 +29,16 @@ mapfile -t files < <(ls ./*.c ./*.h tests/*.c samples/*.c bench/*.c 2>/dev/null 
 [ "${#files[@]}" -gt 0 ] || aa_die "no source files found in $AA_REPO"
 
 for f in "${files[@]}"; do
+	# Clean is exit 0 and nothing printed (--terse prints one line per
+	# report and no summary); a crash or an unreadable file is not clean.
+	cprc=0
 	out=$(cd "$AA_SRC" && perl scripts/checkpatch.pl --strict --no-tree \
-		--terse --show-types -f "$AA_REPO/$f" 2>&1 |
-		grep -E 'ERROR|WARNING|CHECK' || true)
-	if [ -z "$out" ]; then
+		--terse --show-types -f "$AA_REPO/$f" 2>&1) || cprc=$?
+	if [ -z "$out" ] && [ "$cprc" -eq 0 ]; then
 		aa_pass "checkpatch --strict $f"
 	else
 		echo "$out" | tee -a "$log" >&2
-		aa_fail "checkpatch --strict $f"
+		aa_fail "checkpatch --strict $f (exit $cprc)"
 	fi
 	out=$(perl "$AA_SRC/scripts/kernel-doc" -Wall -none "$f" 2>&1 || true)
 	if [ -z "$out" ]; then
