@@ -122,12 +122,16 @@ used_kb() {
 AUDIO=$DBG/audio
 
 # sum_streams KEY: KEY summed over every stream<N>/stats of the device.
+# With no stream, or a stream without KEY, it prints "#none": not a number
+# for the expect_* checks, and an error that ends the scenario if used in
+# $((...)), so that a missing device never reads as a count of 0.
 sum_streams() {
-	_t=0
+	_t=0 _n=0
 	for _f in "$AUDIO"/stream*/stats; do
-		_v=$(dbg_get "$_f" "$1") || _v=0
-		_t=$((_t + _v))
+		_v=$(dbg_get "$_f" "$1") || { echo "#none"; return 1; }
+		_t=$((_t + _v)) _n=$((_n + 1))
 	done
+	[ "$_n" -gt 0 ] || { echo "#none"; return 1; }
 	echo "$_t"
 }
 

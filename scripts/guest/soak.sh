@@ -39,6 +39,8 @@ done
 expect_eq "soak: xrun_alloc" "$(sum_streams xrun_alloc)" 0
 expect_eq "soak: verify_errors" "$(sum_streams verify_errors)" 0
 expect_gt "soak: periods" "$(sum_streams periods)" 0
+expect_gt "soak: buffers completed (more than 4 rings' worth)" \
+	"$(sum_streams buffers_completed)" $((4 * $(cat /sys/module/atomic_alloc_audio/parameters/ring_entries)))
 check "echo stop > control" sh -c "echo stop >$A/control"
 expect_eq "soak: every submitted buffer completed or drained at stop" \
 	"$(sum_streams buffers_submitted)" \
