@@ -39,8 +39,10 @@ rel() {
 # with a frame of atomic_alloc.ko ("loaded": it prints "[atomic_alloc]")
 # or a frame in the module area that no longer resolves ("unloaded": code
 # of a module that is gone; only this project's modules are ever unloaded
-# here).  Slab and percpu backing pages are left out: they outlive the
-# objects whose allocation caused them, and objects are kmemleak's job.
+# here).  Left out: slab and percpu backing pages, which outlive the
+# objects whose allocation caused them (objects are kmemleak's job), and
+# the stack depot's pools, which KASAN, kmemleak and page_owner fill with
+# the stacks of whatever code allocates (kernel metadata, never freed).
 PO=/sys/kernel/debug/page_owner_stacks/show_stacks
 owner_pages() {
 	awk -v want="$1" -v show="${2:-}" '
@@ -55,7 +57,7 @@ owner_pages() {
 			next
 		}
 		{ blk = blk $0 "\n" }
-		/allocate_slab|new_slab|pcpu_/ { skip = 1 }
+		/allocate_slab|new_slab|pcpu_|stack_depot_save/ { skip = 1 }
 		want == "loaded" && / \[atomic_alloc( [0-9a-f]+)?\]$/ { hit = 1 }
 		want == "unloaded" && /^ *0xffffffff[c-f][0-9a-f]+$/ { hit = 1 }
 		END { if (!show) print n + 0 }' $PO
