@@ -982,7 +982,7 @@ static void aa_test_stress_all_cpus(struct kunit *test)
 	struct atomic_alloc_pool *pool;
 	struct aa_stress_cpu *st, *prev = NULL, *first = NULL;
 	struct atomic_alloc_stats end;
-	unsigned int i, cpus;
+	unsigned int i, cpus, remote_frees = 0;
 	int cpu;
 
 	st = kunit_kcalloc(test, nr_cpu_ids, sizeof(*st), GFP_KERNEL);
@@ -1015,8 +1015,7 @@ static void aa_test_stress_all_cpus(struct kunit *test)
 		struct aa_stress_cpu *s = &st[cpu];
 
 		KUNIT_EXPECT_EQ_MSG(test, s->nulls, 0U, "cpu%d", cpu);
-		if (cpus > 1)
-			KUNIT_EXPECT_GT_MSG(test, s->remote_frees, 0U, "cpu%d", cpu);
+		remote_frees += s->remote_frees;
 		for (i = 0; i < ARRAY_SIZE(s->held); i++)
 			if (s->held[i])
 				atomic_alloc_free(pool, s->held[i]);
@@ -1024,6 +1023,13 @@ static void aa_test_stress_all_cpus(struct kunit *test)
 			atomic_alloc_free(pool, s->inbox);
 	}
 	cpus_read_unlock();
+	/*
+	 * However the emulated CPUs were scheduled, some CPU ticked after its
+	 * predecessor in the ring had handed it a buffer (they cannot all
+	 * have finished before their predecessor started).
+	 */
+	if (cpus > 1)
+		KUNIT_EXPECT_GT(test, remote_frees, 0U);
 
 	end = aa_stats(pool);
 	/*
