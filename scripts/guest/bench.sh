@@ -165,7 +165,7 @@ if [ "$MODE" = quick ]; then
 fi
 
 # ----------------------------------------------------------------- full ----
-echo "BGUEST kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo) mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) preempt=$(uname -v | grep -o 'PREEMPT[_A-Z]*' | head -n 1) samples=$SAMPLES stream_irqs=$STREAM_IRQS"
+echo "BGUEST kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo) mem_kb=$(meminfo MemTotal) clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) preempt=$(uname -v | grep -o 'PREEMPT[_A-Z]*' | head -n 1) samples=$SAMPLES stream_irqs=$STREAM_IRQS"
 load_core
 have_audio=no
 if has stream; then

@@ -107,15 +107,18 @@ pages_held() {
 	tr -d ' \n' 2>/dev/null <"$DBG/pages_held"
 }
 
+# meminfo KEY: the value in kB of KEY in /proc/meminfo.
+meminfo() {
+	sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo
+}
+
 # used_kb: memory in use, in kB: MemTotal - MemFree, less the pages that
 # sit free on the per-CPU page lists (the "count:" lines of /proc/zoneinfo).
 # MemFree leaves those out, and since 6.7 the lists grow and shrink by tens
 # of MB with the load, which would hide a leak or fake one.
 used_kb() {
 	_pcp=$(awk '$1 == "count:" { n += $2 } END { print n * 4 }' /proc/zoneinfo)
-	_tot=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
-	_free=$(sed -n 's/^MemFree: *\([0-9]*\) kB/\1/p' /proc/meminfo)
-	echo $((_tot - _free - _pcp))
+	echo $(($(meminfo MemTotal) - $(meminfo MemFree) - _pcp))
 }
 
 # The simulated audio device's debugfs directory (its pool is "audio").

@@ -11,11 +11,7 @@
 
 A=$AUDIO
 
-mem() {
-	sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo
-}
-
-echo "MemTotal: $(mem MemTotal) kB"
+echo "MemTotal: $(meminfo MemTotal) kB"
 check "insmod atomic_alloc" insmod $MODDIR/atomic_alloc.ko
 check "insmod atomic_alloc_audio autostart=1 streams=2" \
 	insmod $MODDIR/atomic_alloc_audio.ko autostart=1 streams=2
@@ -38,12 +34,12 @@ expect_eq "shrinker never goes below the reserve" "$(pool shared_level)" "$targe
 row1="memory pressure|drop_caches (all shrinkers)|shared $before -> $after (target $target), released +$((released1 - released0))"
 
 # A hog: most of what is left, pinned in tmpfs (there is no swap).
-free_kb=$(mem MemAvailable)
+free_kb=$(meminfo MemAvailable)
 hog_mb=$((free_kb * 8 / 10 / 1024))
 mkdir -p /hog
 mount -t tmpfs -o size=$((hog_mb + 8))m tmpfs /hog
 dd if=/dev/zero of=/hog/fill bs=1M count=$hog_mb 2>/dev/null
-echo "hog: $hog_mb MiB pinned, MemAvailable now $(mem MemAvailable) kB"
+echo "hog: $hog_mb MiB pinned, MemAvailable now $(meminfo MemAvailable) kB"
 x0=$(sum_streams xrun_alloc) p0=$(sum_streams periods)
 check "restart the streams under the hog" sh -c "echo start >$A/control"
 sleep 5
@@ -58,7 +54,7 @@ sleep 1
 echo 2 >/proc/sys/vm/drop_caches
 expect_eq "under the hog the shrinker keeps exactly the guaranteed reserve" \
 	"$(pool shared_level)" "$target"
-row2="memory pressure|${hog_mb} MiB hog in a $(( $(mem MemTotal) / 1024 )) MiB guest|periods +$((p1 - p0)), xrun_alloc +$((x1 - x0)), verify_errors $(sum_streams verify_errors), shared $(pool shared_level) (target $target)"
+row2="memory pressure|${hog_mb} MiB hog in a $(( $(meminfo MemTotal) / 1024 )) MiB guest|periods +$((p1 - p0)), xrun_alloc +$((x1 - x0)), verify_errors $(sum_streams verify_errors), shared $(pool shared_level) (target $target)"
 rm -f /hog/fill
 umount /hog
 
