@@ -144,7 +144,7 @@ t_build=$((SECONDS - t_build))
 aa_info "bench: modules built against $release in ${t_build}s"
 
 # --- run ---------------------------------------------------------------------
-initrd=$AA_CACHE/initramfs/$stage.cpio.gz
+initrd=$AA_INITRAMFS/$stage.cpio.gz
 log=$AA_LOGS/$stage.log
 "$here/mkinitramfs.sh" "$initrd" "$bdir/ko" bench
 if [ "$quick" = yes ]; then

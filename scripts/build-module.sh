@@ -11,7 +11,7 @@
 #
 # Fails when make fails or when the build printed any warning (compiler or
 # modpost).  On success prints the build directory, the only line on stdout.
-# The build log is $AA_CACHE/logs/build-RELEASE.log.
+# The build log is $AA_LOGS/build-RELEASE.log.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh

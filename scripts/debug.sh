@@ -28,8 +28,8 @@ stage=kunit-debug
 bdir=$AA_CACHE/kunit/debug
 log=$AA_LOGS/$stage.log
 blog=$AA_LOGS/$stage-build.log
-initrd=$AA_CACHE/initramfs/$stage.cpio.gz
-kodir=$AA_CACHE/initramfs/$stage-modules
+initrd=$AA_INITRAMFS/$stage.cpio.gz
+kodir=$AA_INITRAMFS/$stage-modules
 mkdir -p "$AA_LOGS" "$bdir" "$kodir"
 rm -f "$log"
 aa_need_cmd python3 make gcc rsync timeout qemu-system-x86_64 flex bison bc

@@ -19,7 +19,7 @@ here=$(dirname "$0")
 release=$(aa_release 6.12)
 kernel=/boot/vmlinuz-$release
 log=$AA_LOGS/demo.log
-initrd=$AA_CACHE/initramfs/demo.cpio.gz
+initrd=$AA_INITRAMFS/demo.cpio.gz
 
 dir=$("$here/build-module.sh" "$release") ||
 	aa_die "demo: the modules do not build against $release (log: $AA_LOGS/build-$release.log)"

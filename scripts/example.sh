@@ -33,7 +33,7 @@ here=$(dirname "$0")
 work=$AA_CACHE/example/$release
 log=$AA_LOGS/$stage.log
 blog=$AA_LOGS/build-example-$release.log
-initrd=$AA_CACHE/initramfs/$stage.cpio.gz
+initrd=$AA_INITRAMFS/$stage.cpio.gz
 mkdir -p "$AA_LOGS" "$work"
 rm -f "$log"
 

@@ -11,7 +11,8 @@
 #   $AA_CACHE/linux-source-6.12.stamp  says that unpack finished
 #   $AA_CACHE/build/<release>/       out-of-tree module builds (M=)
 #   $AA_CACHE/kunit/<config>/        KUnit kernel build directories
-#   $AA_CACHE/logs/                  one log per stage of the last run
+#   $AA_RUN/logs/                    one log per stage of the last run
+#   $AA_RUN/initramfs/               the guests' initramfs images
 #   $AA_CACHE/accel                  cached answer of the KVM probe
 #
 # Result protocol: every stage script prints one line on stdout
@@ -22,10 +23,15 @@
 
 AA_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 AA_CACHE=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/atomic_alloc
-AA_LOGS=$AA_CACHE/logs
+# Per-run output (logs, initramfs images).  Defaults to the cache; two
+# checkouts that test at the same time give each its own AA_RUN, and still
+# share the kernel trees and builds above (those take locks).
+AA_RUN=${AA_RUN:-$AA_CACHE}
+AA_LOGS=$AA_RUN/logs
+AA_INITRAMFS=$AA_RUN/initramfs
 AA_SRC_TARBALL=/usr/src/linux-source-6.12.tar.xz
 AA_SRC=$AA_CACHE/linux-source-6.12
-export AA_REPO AA_CACHE AA_LOGS
+export AA_REPO AA_CACHE AA_RUN AA_LOGS AA_INITRAMFS
 
 # Files of the project that a build needs, as rsync filter rules, relative to
 # the repo root.  Build products are excluded first (a developer may have run

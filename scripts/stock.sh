@@ -38,7 +38,7 @@ kernel=/boot/vmlinuz-$release
 stage=stock-$flavour
 [ "$scenario" = check ] || stage=$scenario-$flavour
 log=$AA_LOGS/$stage.log
-initrd=$AA_CACHE/initramfs/$stage.cpio.gz
+initrd=$AA_INITRAMFS/$stage.cpio.gz
 here=$(dirname "$0")
 mkdir -p "$AA_LOGS"
 rm -f "$log"
