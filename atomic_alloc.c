@@ -483,6 +483,69 @@ dma_addr_t atomic_alloc_dma_addr(struct atomic_alloc_pool *pool,
 }
 EXPORT_SYMBOL_GPL(atomic_alloc_dma_addr);
 
+/**
+ * atomic_alloc_buf() - take a buffer from a pool, by its CPU address
+ * @pool: the pool
+ * @gfp: as for atomic_alloc_page()
+ *
+ * The same tiers and rules as atomic_alloc_page(); the buffer is
+ * atomic_alloc_buf_bytes() bytes.
+ *
+ * Context: As atomic_alloc_page().
+ * Return: the buffer's kernel virtual address, or %NULL.
+ */
+void *atomic_alloc_buf(struct atomic_alloc_pool *pool, gfp_t gfp)
+{
+	struct page *page = atomic_alloc_page(pool, gfp);
+
+	return page ? page_address(page) : NULL;
+}
+EXPORT_SYMBOL_GPL(atomic_alloc_buf);
+
+/**
+ * atomic_alloc_buf_free() - give a buffer from atomic_alloc_buf() back
+ * @pool: the pool it came from
+ * @buf: the address atomic_alloc_buf() returned
+ *
+ * Context: As atomic_alloc_free().
+ */
+void atomic_alloc_buf_free(struct atomic_alloc_pool *pool, void *buf)
+{
+	if (WARN_ON_ONCE(!buf))
+		return;
+	atomic_alloc_free(pool, virt_to_page(buf));
+}
+EXPORT_SYMBOL_GPL(atomic_alloc_buf_free);
+
+/**
+ * atomic_alloc_buf_dma() - DMA address of a buffer from atomic_alloc_buf()
+ * @pool: the pool it came from
+ * @buf: the address atomic_alloc_buf() returned
+ *
+ * Context: Any context.  Takes no lock.
+ * Return: the bus address of @buf for the pool's device, or
+ * %DMA_MAPPING_ERROR if the pool was created without a device.
+ */
+dma_addr_t atomic_alloc_buf_dma(struct atomic_alloc_pool *pool,
+				const void *buf)
+{
+	return atomic_alloc_dma_addr(pool, virt_to_page(buf));
+}
+EXPORT_SYMBOL_GPL(atomic_alloc_buf_dma);
+
+/**
+ * atomic_alloc_buf_bytes() - size of a pool's buffers
+ * @pool: the pool
+ *
+ * Context: Any context.
+ * Return: the bytes of one buffer.
+ */
+unsigned int atomic_alloc_buf_bytes(const struct atomic_alloc_pool *pool)
+{
+	return PAGE_SIZE << pool->order;
+}
+EXPORT_SYMBOL_GPL(atomic_alloc_buf_bytes);
+
 /* ---- The refill worker (process context) ---- */
 
 /*

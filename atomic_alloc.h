@@ -134,6 +134,11 @@ dma_addr_t atomic_alloc_dma_addr(struct atomic_alloc_pool *pool,
 				 struct page *page);
 void atomic_alloc_get_stats(struct atomic_alloc_pool *pool,
 			    struct atomic_alloc_stats *stats);
+void *atomic_alloc_buf(struct atomic_alloc_pool *pool, gfp_t gfp);
+void atomic_alloc_buf_free(struct atomic_alloc_pool *pool, void *buf);
+dma_addr_t atomic_alloc_buf_dma(struct atomic_alloc_pool *pool,
+				const void *buf);
+unsigned int atomic_alloc_buf_bytes(const struct atomic_alloc_pool *pool);
 struct dentry *atomic_alloc_debugfs_dir(struct atomic_alloc_pool *pool);
 
 #endif /* _ATOMIC_ALLOC_H */
