@@ -118,10 +118,10 @@ dir=$("$here/build-module.sh" "$release") ||
 
 # The benchmark is its own out-of-tree module: bench/ next to a copy of the
 # public header it includes as ../atomic_alloc.h.
-bdir=$AA_CACHE/bench/$release
+bdir=$AA_RUN/bench/$release
 blog=$AA_LOGS/build-bench-$release.log
 mkdir -p "$bdir/bench" "$bdir/ko" "$AA_LOGS"
-aa_lock "bench-$release"
+aa_lock "bench-$release" "$AA_RUN"
 # Only the two sources are copied; the build products in the copy are
 # excluded from the transfer and so survive --delete (incremental rebuilds).
 rsync -a --delete --include='/atomic_alloc_bench.c' --include='/Kbuild' \
@@ -181,7 +181,7 @@ fi
 # --- report ------------------------------------------------------------------
 if [ "$quick" = no ] && [ -f "$log" ]; then
 	qver=$(qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([0-9.]*\).*/\1/p')
-	out=$AA_CACHE/bench/results
+	out=$AA_RUN/bench/results
 	[ "$write_results" = yes ] && out=$AA_REPO/bench/results
 	if python3 "$here/bench-report.py" --log "$log" --kernel "$release" \
 		--qemu "${qver:-unknown}" --accel "$(aa_accel_args "$kernel")" \

@@ -12,7 +12,7 @@
 #   - one check per guest line "ok - ..." / "not ok - ...";
 #   - "guest finished" (AA-END rc=0) and "log clean" (scan-log.sh).
 #
-# Everything it makes is under $AA_CACHE/example/RELEASE/.  Prints
+# Everything it makes is under $AA_RUN/example/RELEASE/.  Prints
 # "AA-RESULT example-FLAVOUR passed=P failed=F log=LOG" and exits non-zero
 # when F > 0.
 set -euo pipefail
@@ -30,7 +30,7 @@ hdr=/usr/src/linux-headers-$release
 kernel=/boot/vmlinuz-$release
 stage=example-$flavour
 here=$(dirname "$0")
-work=$AA_CACHE/example/$release
+work=$AA_RUN/example/$release
 log=$AA_LOGS/$stage.log
 blog=$AA_LOGS/build-example-$release.log
 initrd=$AA_INITRAMFS/$stage.cpio.gz
@@ -46,7 +46,7 @@ fi
 
 # The example's own tree: the public header one level above samples/, as
 # in the repo, and nothing else of the project.
-aa_lock "example-$release"
+aa_lock "example-$release" "$AA_RUN"
 mkdir -p "$work/src/samples" "$work/ko"
 rsync -a --delete "${AA_RSYNC_EXCLUDE_PRODUCTS[@]}" \
 	--include='/Kbuild' --include='/*.c' --exclude='*' \

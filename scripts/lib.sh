@@ -9,10 +9,11 @@
 #
 #   $AA_CACHE/linux-source-6.12/     unpacked Debian linux-source (KUnit)
 #   $AA_CACHE/linux-source-6.12.stamp  says that unpack finished
-#   $AA_CACHE/build/<release>/       out-of-tree module builds (M=)
 #   $AA_CACHE/kunit/<config>/        KUnit kernel build directories
 #   $AA_RUN/logs/                    one log per stage of the last run
 #   $AA_RUN/initramfs/               the guests' initramfs images
+#   $AA_RUN/build/<release>/         out-of-tree module builds (M=)
+#   $AA_RUN/bench/, $AA_RUN/example/ the benchmark's and the sample's builds
 #   $AA_CACHE/accel                  cached answer of the KVM probe
 #
 # Result protocol: every stage script prints one line on stdout
@@ -23,9 +24,12 @@
 
 AA_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 AA_CACHE=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/atomic_alloc
-# Per-run output (logs, initramfs images).  Defaults to the cache; two
-# checkouts that test at the same time give each its own AA_RUN, and still
-# share the kernel trees and builds above (those take locks).
+# Per-run output: logs, initramfs images and the out-of-tree module builds
+# made from this checkout's sources.  Defaults to the cache; two checkouts
+# that test at the same time give each its own AA_RUN (a build dir shared
+# between them would have one's objects copied into the other's guest), and
+# still share the kernel trees and KUnit builds above (those take locks for
+# the whole run).
 AA_RUN=${AA_RUN:-$AA_CACHE}
 AA_LOGS=$AA_RUN/logs
 AA_INITRAMFS=$AA_RUN/initramfs
@@ -175,13 +179,15 @@ aa_release() {
 	echo "$best"
 }
 
-# aa_lock NAME: hold an exclusive lock (fd 9) on $AA_CACHE/.NAME.lock until
-# the calling script exits, so that two runs do not share a tree.
+# aa_lock NAME [DIR]: hold an exclusive lock (fd 9) on DIR/.NAME.lock (DIR:
+# $AA_CACHE) until the calling script exits, so that two runs do not share a
+# tree.
 aa_lock() {
-	mkdir -p "$AA_CACHE"
-	exec 9>"$AA_CACHE/.$1.lock"
+	local dir=${2:-$AA_CACHE}
+	mkdir -p "$dir"
+	exec 9>"$dir/.$1.lock"
 	if ! flock -w 3600 9; then
-		aa_die "could not lock $AA_CACHE/.$1.lock within an hour"
+		aa_die "could not lock $dir/.$1.lock within an hour"
 	fi
 }
 
