@@ -6,7 +6,7 @@
 # Builds a 6.12 kernel from tests/configs/debug.config (PREEMPT_RT, lockdep,
 # DEBUG_ATOMIC_SLEEP, DEBUG_PREEMPT, KASAN, kmemleak, object debugging,
 # DMA-API debugging, fail_page_alloc, NUMA, modules) with kunit.py in
-# $AA_CACHE/kunit/debug (incremental on reruns), with atomic_alloc built as
+# $AA_CACHE/kunit/debug-HASH (incremental on reruns), with atomic_alloc built as
 # modules.  Boots it under QEMU with two NUMA nodes and the guest scenario
 # "debug" (scripts/guest/debug.sh): the KUnit suites run by insmod of their
 # modules, fault injection while streaming, CPU hotplug while streaming,
@@ -25,7 +25,7 @@ set -euo pipefail
 
 here=$(dirname "$0")
 stage=kunit-debug
-bdir=$AA_CACHE/kunit/debug
+bdir=$(aa_kunit_dir debug "$AA_REPO/tests/configs/debug.config")
 log=$AA_LOGS/$stage.log
 blog=$AA_LOGS/$stage-build.log
 initrd=$AA_INITRAMFS/$stage.cpio.gz
@@ -92,10 +92,10 @@ read -r kp kf ks < <(awk '
 	END { printf "%d %d %d\n", p, f, s }' < <(tr -d '\r' <"$log"))
 echo "$stage: KUnit at insmod: $kp passed, $kf failed, $ks skipped"
 suites=$(tr -d '\r' <"$log" | grep -a -c -E '^    # Subtest: atomic_alloc' || true)
-if [ "$suites" -ge 3 ] && [ "$kp" -gt 0 ]; then
-	aa_pass "all three KUnit suites ran at module load"
+if [ "$suites" -ge 5 ] && [ "$kp" -gt 0 ]; then
+	aa_pass "all five KUnit suites ran at module load"
 else
-	aa_fail "all three KUnit suites ran at module load (found $suites)"
+	aa_fail "all five KUnit suites ran at module load (found $suites)"
 fi
 passed=$((passed + kp))
 failed=$((failed + kf))

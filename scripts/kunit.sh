@@ -11,7 +11,7 @@
 # (Kbuild, Kconfig, *.c, *.h, tests/) are mirrored into
 # $AA_CACHE/linux-source-6.12/drivers/misc/atomic_alloc/ and hooked into
 # drivers/misc/{Kconfig,Makefile}; the kernel is built in
-# $AA_CACHE/kunit/CONFIG/ (incremental on reruns).
+# $AA_CACHE/kunit/CONFIG-HASH/ (incremental on reruns; see aa_kunit_dir).
 #
 # Counts: every KUnit case (crashed and errors count as failed, skipped are
 # reported apart), plus four harness checks: "the run completed" (kernel
@@ -47,10 +47,10 @@ done
 aa_need_cmd python3 make gcc rsync timeout qemu-system-x86_64 flex bison bc
 
 stage=kunit-$config
-bdir=$AA_CACHE/kunit/$config
+bdir=$(aa_kunit_dir "$config" "${kunitconfigs[@]#--kunitconfig=}")
 log=$AA_LOGS/$stage.log
 klog=$bdir/test.log
-suites=${AA_KUNIT_SUITES:-atomic_alloc atomic_alloc_dma_ring atomic_alloc_audio_irq}
+suites=${AA_KUNIT_SUITES:-atomic_alloc atomic_alloc_buf atomic_alloc_nmi atomic_alloc_dma_ring atomic_alloc_audio_irq}
 mkdir -p "$AA_LOGS" "$bdir"
 rm -f "$log"
 

@@ -9,7 +9,8 @@
 #
 #   $AA_CACHE/linux-source-6.12/     unpacked Debian linux-source (KUnit)
 #   $AA_CACHE/linux-source-6.12.stamp  says that unpack finished
-#   $AA_CACHE/kunit/<config>/        KUnit kernel build directories
+#   $AA_CACHE/kunit/<config>-<hash>/ KUnit kernel build directories, one per
+#                                    kconfig content (aa_kunit_dir)
 #   $AA_RUN/logs/                    one log per stage of the last run
 #   $AA_RUN/initramfs/               the guests' initramfs images
 #   $AA_RUN/build/<release>/         out-of-tree module builds (M=)
@@ -251,6 +252,17 @@ aa_sync_tree() {
 		--exclude='*' "$AA_REPO/" "$dest/" ||
 		aa_die "could not copy the sources from $AA_REPO to $dest"
 	echo "content-synced by scripts/lib.sh aa_sync_tree" >"$dest/.aa-sync"
+}
+
+# aa_kunit_dir NAME KCONFIG...: the build directory of KUnit kernel NAME
+# built from the kconfig fragments given.  The name carries a hash of their
+# content, so that two checkouts (or two commits) with different fragments
+# never rebuild one tree back and forth; the same fragments share a tree.
+aa_kunit_dir() {
+	local name=$1 h
+	shift
+	h=$(cat "$@" | sha1sum | cut -c1-10)
+	echo "$AA_CACHE/kunit/$name-$h"
 }
 
 # aa_link_project: mirror the project's in-tree files into
