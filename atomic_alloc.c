@@ -1,44 +1,76 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * atomic_alloc - per-CPU page pools for callers that cannot sleep
+ * atomic_alloc - per-CPU pools of DMA buffers for callers that cannot sleep
  *
  * Concurrency rules
  * =================
  *
- * struct aa_cpu (one per possible CPU and pool):
- *   @pages/@level	read and written only by the owning CPU with local
- *			IRQs disabled (atomic_alloc_page(), atomic_alloc_free(),
- *			the refill work when it runs on that CPU), or by the
- *			CPU hotplug callbacks while the owner is not running
- *			(prepare: before it starts; dead: after it stopped).
- *			Others read @level with READ_ONCE() for statistics.
- *   counters		alloc_* and freed: owning CPU, IRQs off.  refilled,
- *			refill_failed, released: this_cpu_add() from whichever
- *			CPU did the work.  Summed with READ_ONCE().
- *   @backoff		the refill work only (a work item never runs
- *			concurrently with itself).
+ * Who may call what (the kernel-doc of each function says the same):
+ *
+ *   atomic_alloc_page(), atomic_alloc_buf(),     any context, NMI included;
+ *   atomic_alloc_free(), atomic_alloc_buf_free()  no lock, no IRQ disabling,
+ *                                                no wake-up, no queue_work()
+ *   atomic_alloc_dma_addr(), atomic_alloc_buf_dma(), _buf_bytes()   any
+ *   atomic_alloc_get_stats()                     any (reads, no lock)
+ *   atomic_alloc_create(), atomic_alloc_destroy() process context, may sleep
+ *
+ * struct aa_cpu (one per possible CPU and pool), tier 1:
+ *   @active		re-entrancy count, as bpf_mem_alloc's: the owning
+ *			CPU, with preemption disabled, increments it with one
+ *			this_cpu_inc_return() (a single instruction on x86, an
+ *			atomic on arm64: safe against an NMI) before touching
+ *			@level/@slots and decrements it after.  An interrupt or
+ *			NMI that finds it above 1 has interrupted an operation
+ *			on this array: it leaves the array alone and uses the
+ *			shared reserve (counted in alloc_nested/free_nested).
+ *   @level/@slots	so, written only by the owning CPU at @active == 1,
+ *			with plain stores (WRITE_ONCE() for @level, which stats
+ *			read from anywhere).  CPU hotplug writes them while the
+ *			CPU is not running (prepare: before it starts; dead:
+ *			after it stopped); so does destroy, once no caller can
+ *			be inside.
+ *   counters		this_cpu_inc()/this_cpu_add() from any context (a
+ *			single instruction on x86, an atomic on arm64).
+ *   @kick		an irq_work, queued by this CPU's own allocations.
+ *   @refill_work, @backoff	the refill work of this CPU only.
  *
  * struct atomic_alloc_pool:
- *   @shared/@shared_count	under @shared_lock, a raw spinlock taken with
- *			IRQs disabled from any context.  Nothing under it
- *			calls into the page allocator or the DMA API.
- *   @overflow		an llist: llist_add() from any context (a free that
- *			found every reserve full); llist_del_first() and
- *			llist_del_all() only under @shared_lock.
- *   @dead		set once by atomic_alloc_destroy(); read inside the
- *			IRQs-off sections of alloc and free, so that
- *			synchronize_rcu() after setting it waits for every
- *			caller that still saw the pool alive.
+ *   @shared		tier 2: a lock-free stack (a pointer and a tag swapped
+ *			together by a double-word cmpxchg) from any context on
+ *			any CPU.  Paired with @shared_count, incremented before
+ *			a push and decremented after a pop, so that it never
+ *			reads below the real depth.
+ *   @overflow, @drop, @late	llists: llist_add() from any context;
+ *			llist_del_all() by the worker (process context).
+ *			@overflow holds reusable surplus, @drop buffers that
+ *			must not be reused (still referenced), @late the frees
+ *			that came after atomic_alloc_destroy().
+ *   @lock		a mutex: the worker's surplus ("spill"), the page
+ *			bookkeeping lists, and release of pages.  Process
+ *			context only; the shrinker only trylocks it (it may be
+ *			called from reclaim that our own refill caused).
+ *   @pages		an xarray of every page the pool holds (its id in
+ *			struct aa_page), so that destroy can unmap the pages
+ *			still out (page_pool_scrub() does the same).  _bh
+ *			locked: tier 3 may add to it from softirq.
+ *   @dead		set once by atomic_alloc_destroy(), read by alloc and
+ *			free with preemption disabled, which is an RCU
+ *			read-side section: synchronize_rcu() after setting it
+ *			waits for every caller that still saw the pool alive.
+ *			A free that sees it set hands its buffer to @late and
+ *			kicks a module-wide irq_work; it touches the pool no
+ *			more after the llist_add().
  *
- * The page allocator is called only from process context (create, the
- * refill work, CPU hotplug callbacks) or, as tier 3, from a caller whose
- * @gfp and context allow it; never with @shared_lock held and never with
- * IRQs disabled by this file.
+ * The page allocator and the DMA API are called from process context
+ * (create, the workers, CPU hotplug, destroy, the shrinker) and, as tier 3,
+ * only where a spinlock_t may be taken on PREEMPT_RT (aa_direct_allowed()).
  *
- * While a buffer belongs to a pool (in an array, in the reserve or handed
- * out), its head page's ->lru is ours, as for any page the page allocator
- * handed out and that is not on an LRU list, and ->private holds its DMA
- * address.  See struct aa_page_meta.
+ * What the pool owns in struct page (of the head page; the header says so
+ * to drivers): ->lru.next is the link of the lock-free lists while a
+ * whole-page buffer is on one; ->lru.prev is the owner tag, the pool
+ * pointer with AA_OWNER_* bits; ->index the DMA address; ->private the
+ * struct aa_page.  Buffers of buffer_bytes carry their link in their own
+ * first bytes while they are free.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -48,18 +80,21 @@
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/irq_work.h>
 #include <linux/llist.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
+#include <linux/reciprocal_div.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <kunit/visibility.h>
 
 #include "atomic_alloc.h"
@@ -76,63 +111,166 @@
 /* The refill worker allocates like this: reclaim and compaction, no OOM. */
 #define AA_REFILL_GFP		(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 #define AA_ZONE_GFP		(__GFP_DMA | __GFP_DMA32)
-
-/* Low bit of aa_page_meta::owner: the buffer is in the pool, not handed out. */
-#define AA_OWNER_FREE		1UL
-
 /*
- * Overlays page->lru of a buffer's head page.  @node links the buffer on
- * the pool's overflow list; @owner is the pool pointer, with
- * AA_OWNER_FREE set while the buffer is in the pool.
+ * What tier 3 keeps of the caller's gfp: how hard to try (reclaim, I/O,
+ * FS, retry policy) and the priority (__GFP_HIGH, __GFP_NOMEMALLOC).  The
+ * zone is the pool's, __GFP_COMP the pool's choice; __GFP_MOVABLE,
+ * __GFP_ACCOUNT, __GFP_ZERO, __GFP_NOFAIL, __GFP_MEMALLOC and the rest
+ * would put pages into a long-lived pool that must not be there.
  */
-struct aa_page_meta {
-	struct llist_node node;
-	unsigned long owner;
+#define AA_CALLER_GFP		(__GFP_RECLAIM | __GFP_IO | __GFP_FS |	\
+				 __GFP_NORETRY | __GFP_RETRY_MAYFAIL |	\
+				 __GFP_HIGH | __GFP_NOMEMALLOC | __GFP_NOWARN)
+
+/* Low bits of the owner tag (the pool pointer is 64-byte aligned). */
+#define AA_OWNER_FREE		1UL	/* whole-page buffer: in the pool */
+#define AA_OWNER_FRAG		2UL	/* a page carved into buffers */
+#define AA_OWNER_ORPHAN		4UL	/* referenced elsewhere: never reuse */
+#define AA_OWNER_BITS		7UL
+#define AA_ORPHAN_BIT		2
+
+/* Names of the library's own debugfs files, never a pool's. */
+static const char * const aa_reserved_names[] = { "pages_held", "fail_refill" };
+
+/**
+ * struct aa_page - the pool's bookkeeping for one page it holds
+ * @page:	the (head) page.
+ * @node:	on atomic_alloc_pool.spill_pages or .orphans while some of
+ *		its buffers are in the worker's surplus.
+ * @spill:	those buffers, linked through their aa_link().
+ * @nspill:	how many; the page goes back to the page allocator when all
+ *		its buffers are there (and none is in a tier or out).
+ * @id:		its index in atomic_alloc_pool.pages.
+ * @on_list:	@node is on a list.
+ * @scrubbed:	unmapped by destroy while buffers were still out.
+ * @out:	CONFIG_ATOMIC_ALLOC_DEBUG, buffers of buffer_bytes: bit i is
+ *		set while buffer i is handed out.
+ * @rcu:	a page carved into buffers is freed after a grace period: a
+ *		tier-2 pop may still be reading a link inside it.
+ *
+ * Written under atomic_alloc_pool.lock, except @out (atomic bit ops from
+ * any context).
+ */
+struct aa_page {
+	struct page *page;
+	struct list_head node;
+	void *spill;
+	unsigned int nspill;
+	u32 id;
+	bool on_list;
+	bool scrubbed;
+	unsigned long out;
+	struct rcu_head rcu;
 };
 
+/**
+ * struct aa_cpu - one CPU's array of buffers (tier 1) and its refill state
+ * @active:	re-entrancy count; see the concurrency rules at the top.
+ * @level:	buffers in @slots.
+ * @pool:	the pool.
+ * @cpu:	the CPU.
+ * @alloc_local: counters, see struct atomic_alloc_stats.
+ * @alloc_remote: ditto.
+ * @alloc_direct: ditto.
+ * @alloc_failed: ditto.
+ * @alloc_nmi:	ditto.
+ * @alloc_nested: ditto.
+ * @freed:	ditto.
+ * @free_nmi:	ditto.
+ * @free_nested: ditto.
+ * @free_deferred: ditto.
+ * @retries:	ditto.
+ * @refilled:	ditto.
+ * @refill_failed: ditto.
+ * @released:	ditto.
+ * @released_refcnt: ditto.
+ * @kick:	hard irq_work that queues @refill_work (legal in NMI and
+ *		under any lock, unlike queue_work()).
+ * @refill_work: tops this CPU's array up, in process context.
+ * @backoff:	jiffies before the next try after a failed refill.
+ * @slots:	the array, cpu_buffers of them.
+ */
 struct aa_cpu {
+	unsigned long active;
 	unsigned int level;
-	unsigned int cpu;
 	struct atomic_alloc_pool *pool;
-	struct delayed_work refill_work;
-	unsigned long backoff;
+	unsigned int cpu;
 
 	u64 alloc_local;
 	u64 alloc_remote;
 	u64 alloc_direct;
 	u64 alloc_failed;
+	u64 alloc_nmi;
+	u64 alloc_nested;
 	u64 freed;
+	u64 free_nmi;
+	u64 free_nested;
+	u64 free_deferred;
+	u64 retries;
 	u64 refilled;
 	u64 refill_failed;
 	u64 released;
+	u64 released_refcnt;
 
-	struct page *pages[];
+	struct irq_work kick;
+	struct delayed_work refill_work;
+	unsigned long backoff;
+
+	void *slots[];
 };
 
+/*
+ * Three groups of fields, each on its own cache lines: what every fast path
+ * reads and nobody writes after create (only @dead, once); the shared
+ * reserve, written by tier 2 from any CPU; and the rest, written by frees
+ * that found every reserve full and by the worker.  A remote free writes
+ * only the freeing CPU's own struct aa_cpu, or tier 2, never the first
+ * group.  Documentation/atomic_alloc.rst shows the layout from pahole.
+ */
 struct atomic_alloc_pool {
+	/* Read-mostly: the fast paths. */
 	struct aa_cpu __percpu *cpu;
 	unsigned int order;
 	unsigned int high;		/* per-CPU target and array size */
-	unsigned int low;		/* refill below this */
-	unsigned int batch;
+	unsigned int low;		/* kick the refill below this */
+	bool frag;			/* buffers of buffer_bytes */
+	bool dead;
+	unsigned int stride;		/* frag: bytes from buffer to buffer */
+	unsigned int per_page;		/* buffers in one page */
+	struct reciprocal_value stride_div;
 	struct device *dev;
 	enum dma_data_direction dma_dir;
-	gfp_t zone_gfp;
-	bool live;			/* created; under aa_pools_lock */
-	bool dead;
 
-	raw_spinlock_t shared_lock;
-	unsigned int shared_count;
+	/* Tier 2. */
+	struct aa_stack shared ____cacheline_aligned_in_smp;
+	atomic_long_t shared_count;
 	unsigned int shared_target;
 	unsigned int shared_size;	/* 2 * shared_target */
-	struct page **shared;
 
-	struct llist_head overflow;
+	/* Deferred frees, the worker's side. */
+	struct llist_head overflow ____cacheline_aligned_in_smp;
 	atomic_long_t overflow_count;
+	struct llist_head drop;
+	struct llist_head late;
+	struct irq_work trim_kick;
 	struct work_struct trim_work;
 
+	struct mutex lock;		/* spill, page lists, releases */
+	struct list_head spill_pages;
+	struct list_head orphans;
+	unsigned long spill_count;	/* reusable buffers in the spill */
+	unsigned long spill_full;	/* pages with every buffer in it */
+	struct xarray pages;
+
+	unsigned int batch;
+	unsigned int align;
+	unsigned int buffer_bytes;
+	gfp_t zone_gfp;
+	bool live;			/* created; under aa_pools_lock */
 	atomic_long_t bad_frees;
-	atomic_long_t pages;		/* held from the page allocator */
+	unsigned long warned;		/* bit 0: a bad free was reported */
+	atomic_long_t page_count;	/* pages held from the page allocator */
+	long zombie_out;		/* after destroy: buffers still out */
 	struct hlist_node cpuhp_node;
 	struct shrinker *shrinker;
 	struct dentry *debugfs;
@@ -150,386 +288,772 @@ static DEFINE_MUTEX(aa_pools_lock);
 static LIST_HEAD(aa_pools);
 static LIST_HEAD(aa_zombies);
 
+static void aa_zombie_kick_fn(struct irq_work *work);
+static void aa_zombie_work_fn(struct work_struct *work);
+static struct irq_work aa_zombie_kick = IRQ_WORK_INIT_HARD(aa_zombie_kick_fn);
+static DECLARE_WORK(aa_zombie_work, aa_zombie_work_fn);
+
 VISIBLE_IF_KUNIT struct fault_attr atomic_alloc_fail_refill = FAULT_ATTR_INITIALIZER;
 EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_fail_refill);
 
-static inline struct aa_page_meta *aa_meta(struct page *page)
+#if IS_ENABLED(CONFIG_KUNIT)
+/* A KUnit suite may set this to stop a CPU at a point of the code. */
+atomic_alloc_hook_fn atomic_alloc_test_hook;
+EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_test_hook);
+
+static __always_inline void aa_hook(struct atomic_alloc_pool *pool,
+				    enum atomic_alloc_hook where,
+				    unsigned long arg)
 {
-	BUILD_BUG_ON(sizeof(struct aa_page_meta) > sizeof(page->lru));
-	return (struct aa_page_meta *)&page->lru;
+	atomic_alloc_hook_fn fn = READ_ONCE(atomic_alloc_test_hook);
+
+	if (unlikely(fn))
+		fn(pool, where, arg);
+}
+#else
+static __always_inline void aa_hook(struct atomic_alloc_pool *pool,
+				    enum atomic_alloc_hook where,
+				    unsigned long arg)
+{
+}
+#endif
+
+static unsigned long aa_release_pages(struct atomic_alloc_pool *pool, int why,
+				      unsigned long keep);
+
+/* ---- Pages, buffers, owner tags ---- */
+
+static inline unsigned long *aa_owner(struct page *page)
+{
+	return (unsigned long *)&page->lru.prev;
 }
 
-static inline struct page *aa_meta_page(struct llist_node *node)
+static inline unsigned long aa_tag(const struct atomic_alloc_pool *pool)
 {
+	return (unsigned long)pool;
+}
+
+static inline struct aa_page *aa_meta(struct page *page)
+{
+	return (struct aa_page *)page_private(page);
+}
+
+/* A buffer ("element") is its head page, or for frag pools its address. */
+static inline struct page *aa_elem_page(const struct atomic_alloc_pool *pool,
+					void *elem)
+{
+	return pool->frag ? virt_to_head_page(elem) : elem;
+}
+
+/* Where a free element keeps its link on the lock-free lists. */
+static inline struct llist_node *aa_link(const struct atomic_alloc_pool *pool,
+					 void *elem)
+{
+	if (pool->frag)
+		return elem;
+	return (struct llist_node *)&((struct page *)elem)->lru.next;
+}
+
+static inline void *aa_link_elem(const struct atomic_alloc_pool *pool,
+				 struct llist_node *node)
+{
+	if (pool->frag)
+		return node;
 	return container_of((struct list_head *)node, struct page, lru);
 }
 
-/* ---- Buffers in and out of the page allocator (process context or tier 3) */
-
-static struct page *aa_buffer_alloc(struct atomic_alloc_pool *pool, int nid,
-				    gfp_t gfp)
+/* Index of a frag buffer in its page. */
+static inline unsigned int aa_frag_index(const struct atomic_alloc_pool *pool,
+					 struct page *page, const void *buf)
 {
+	u32 off = (u32)((const char *)buf - (const char *)page_address(page));
+
+	return reciprocal_divide(off, pool->stride_div);
+}
+
+static inline unsigned long aa_buffer_pages(const struct atomic_alloc_pool *pool)
+{
+	return 1UL << pool->order;
+}
+
+/* ---- Pages in and out of the page allocator (process context or tier 3) */
+
+/*
+ * A new page for @pool, mapped and tracked, or NULL.  @gfp: the worker's
+ * AA_REFILL_GFP or tier 3's masked caller gfp.
+ */
+static struct aa_page *aa_page_new(struct atomic_alloc_pool *pool, int nid,
+				   gfp_t gfp)
+{
+	gfp_t pgfp = gfp | pool->zone_gfp | __GFP_NOWARN;
+	struct aa_page *meta;
 	struct page *page;
-	dma_addr_t dma;
+	dma_addr_t dma = DMA_MAPPING_ERROR;
 
-	page = alloc_pages_node(nid, gfp | pool->zone_gfp | __GFP_NOWARN,
-				pool->order);
-	if (!page)
+	if (pool->order)
+		pgfp |= __GFP_COMP;
+	aa_hook(pool, AA_HOOK_PAGE_GFP, (__force unsigned long)pgfp);
+	meta = kzalloc_node(sizeof(*meta), gfp & ~__GFP_ZERO, nid);
+	if (!meta)
 		return NULL;
-
+	page = alloc_pages_node(nid, pgfp, pool->order);
+	if (!page)
+		goto err_meta;
 	if (pool->dev) {
 		/*
-		 * Mapped once, for as long as the buffer is in the pool.  The
+		 * Mapped once, for as long as the page is in the pool.  The
 		 * buffer's user syncs for the device and back, as with
 		 * page_pool's PP_FLAG_DMA_MAP.
 		 */
 		dma = dma_map_page_attrs(pool->dev, page, 0,
 					 PAGE_SIZE << pool->order, pool->dma_dir,
 					 DMA_ATTR_SKIP_CPU_SYNC);
-		if (dma_mapping_error(pool->dev, dma)) {
-			__free_pages(page, pool->order);
-			return NULL;
-		}
-		BUILD_BUG_ON(sizeof(dma_addr_t) > sizeof(unsigned long));
-		set_page_private(page, dma);
+		if (dma_mapping_error(pool->dev, dma))
+			goto err_page;
 	}
-	aa_meta(page)->owner = (unsigned long)pool | AA_OWNER_FREE;
-	atomic_long_add(1L << pool->order, &pool->pages);
-	atomic_long_add(1L << pool->order, &aa_pages_held);
-	return page;
-}
+	if (xa_alloc_bh(&pool->pages, &meta->id, meta, xa_limit_32b,
+			gfp & ~__GFP_ZERO))
+		goto err_unmap;
 
-static void aa_buffer_release(struct atomic_alloc_pool *pool,
-			      struct page *page)
-{
+	meta->page = page;
+	INIT_LIST_HEAD(&meta->node);
+	BUILD_BUG_ON(sizeof(dma_addr_t) > sizeof(page->index));
+	page->index = dma;
+	set_page_private(page, (unsigned long)meta);
+	WRITE_ONCE(*aa_owner(page), aa_tag(pool) |
+		   (pool->frag ? AA_OWNER_FRAG : AA_OWNER_FREE));
+	atomic_long_add(aa_buffer_pages(pool), &pool->page_count);
+	atomic_long_add(aa_buffer_pages(pool), &aa_pages_held);
+	return meta;
+
+err_unmap:
 	if (pool->dev)
-		dma_unmap_page_attrs(pool->dev, page_private(page),
-				     PAGE_SIZE << pool->order, pool->dma_dir,
-				     DMA_ATTR_SKIP_CPU_SYNC);
-	set_page_private(page, 0);
-	aa_meta(page)->owner = 0;
+		dma_unmap_page_attrs(pool->dev, dma, PAGE_SIZE << pool->order,
+				     pool->dma_dir, DMA_ATTR_SKIP_CPU_SYNC);
+err_page:
 	__free_pages(page, pool->order);
-	atomic_long_sub(1L << pool->order, &pool->pages);
-	atomic_long_sub(1L << pool->order, &aa_pages_held);
-}
-
-/* Allocation for the reserves: process context, with fault injection. */
-static struct page *aa_refill_one(struct atomic_alloc_pool *pool, int nid)
-{
-	if (should_fail(&atomic_alloc_fail_refill, PAGE_SIZE << pool->order))
-		return NULL;
-	return aa_buffer_alloc(pool, nid, AA_REFILL_GFP);
-}
-
-static void aa_release_list(struct atomic_alloc_pool *pool,
-			    struct page **pages, unsigned int n, int why)
-{
-	unsigned int i;
-
-	if (!n)
-		return;
-	for (i = 0; i < n; i++)
-		aa_buffer_release(pool, pages[i]);
-	this_cpu_add(pool->cpu->released, n);
-	trace_atomic_alloc_release(pool->name, n, why);
-}
-
-/* ---- The shared reserve (tier 2): any context, IRQs already off ---- */
-
-static struct page *aa_shared_pop(struct atomic_alloc_pool *pool)
-{
-	struct llist_node *node;
-	struct page *page = NULL;
-
-	raw_spin_lock(&pool->shared_lock);
-	if (pool->shared_count) {
-		page = pool->shared[--pool->shared_count];
-	} else {
-		node = llist_del_first(&pool->overflow);
-		if (node) {
-			page = aa_meta_page(node);
-			atomic_long_dec(&pool->overflow_count);
-		}
-	}
-	raw_spin_unlock(&pool->shared_lock);
-	return page;
-}
-
-/* Returns false when the reserve is full. */
-static bool aa_shared_push(struct atomic_alloc_pool *pool, struct page *page)
-{
-	bool done = false;
-
-	raw_spin_lock(&pool->shared_lock);
-	if (pool->shared_count < pool->shared_size) {
-		pool->shared[pool->shared_count++] = page;
-		done = true;
-	}
-	raw_spin_unlock(&pool->shared_lock);
-	return done;
-}
-
-/* A freed buffer nobody has room for: the trim work releases it. */
-static void aa_overflow_add(struct atomic_alloc_pool *pool, struct page *page)
-{
-	llist_add(&aa_meta(page)->node, &pool->overflow);
-	atomic_long_inc(&pool->overflow_count);
-	queue_work(aa_wq, &pool->trim_work);
-}
-
-/* ---- Tier 1 and the allocation entry points ---- */
-
-static noinline void aa_kick_refill(struct aa_cpu *pc)
-{
-	/* Paired with synchronize_rcu() in atomic_alloc_destroy(). */
-	if (unlikely(READ_ONCE(pc->pool->dead)))
-		return;
-	if (!delayed_work_pending(&pc->refill_work))
-		queue_delayed_work_on(pc->cpu, aa_wq, &pc->refill_work, 0);
-}
-
-/*
- * May tier 3 call the page allocator from here?  On PREEMPT_RT the zone
- * and per-CPU list locks sleep, so only where the caller could sleep on a
- * spinlock_t: not in hard IRQ, not with IRQs off, not under a raw spinlock
- * or preempt_disable().  Elsewhere GFP_ATOMIC works anywhere but in NMI.
- */
-static bool aa_direct_allowed(gfp_t gfp)
-{
-	if (!gfp || in_nmi())
-		return false;
-	if (IS_ENABLED(CONFIG_PREEMPT_RT))
-		return preemptible();
-	return true;
-}
-
-static struct page *aa_alloc_direct(struct atomic_alloc_pool *pool, gfp_t gfp)
-{
-	bool allowed = aa_direct_allowed(gfp);
-	struct page *page = NULL;
-
-	if (allowed)
-		page = aa_buffer_alloc(pool, numa_mem_id(), gfp);
-	if (page) {
-		aa_meta(page)->owner = (unsigned long)pool;
-		this_cpu_inc(pool->cpu->alloc_direct);
-		trace_atomic_alloc_fallback(pool->name, raw_smp_processor_id(), 3);
-		return page;
-	}
-	this_cpu_inc(pool->cpu->alloc_failed);
-	trace_atomic_alloc_fail(pool->name, raw_smp_processor_id(), gfp,
-				allowed);
+err_meta:
+	kfree(meta);
 	return NULL;
 }
 
-/*
- * Tiers 2 to 4, out of line so that the fast path stays small.  Called
- * with IRQs disabled by the caller's local_irq_save(@flags), with @pc this
- * CPU's empty array; restores IRQs before tier 3.
- */
-static noinline struct page *aa_alloc_slow(struct atomic_alloc_pool *pool,
-					   struct aa_cpu *pc, gfp_t gfp,
-					   unsigned long flags)
+/* After the grace period no tier-2 pop can still read a link in the page. */
+static void aa_page_free_rcu(struct rcu_head *head)
 {
-	struct page *page;
+	struct aa_page *meta = container_of(head, struct aa_page, rcu);
 
-	page = aa_shared_pop(pool);
-	if (page) {
-		pc->alloc_remote++;
-		trace_atomic_alloc_fallback(pool->name, pc->cpu, 2);
-	}
-	aa_kick_refill(pc);
-	local_irq_restore(flags);
+	put_page(meta->page);
+	kfree(meta);
+}
 
-	if (page) {
-		aa_meta(page)->owner = (unsigned long)pool;
-		return page;
+/*
+ * Give a page back: unmap it (unless destroy did), untrack it, and drop the
+ * pool's reference.  Whoever else still holds one frees the page with the
+ * last put_page().  Process context, pool->lock held or the pool dead.
+ */
+static void aa_page_put(struct atomic_alloc_pool *pool, struct aa_page *meta)
+{
+	struct page *page = meta->page;
+
+	if (pool->dev && !meta->scrubbed)
+		dma_unmap_page_attrs(pool->dev, page->index,
+				     PAGE_SIZE << pool->order, pool->dma_dir,
+				     DMA_ATTR_SKIP_CPU_SYNC);
+	xa_erase_bh(&pool->pages, meta->id);
+	page->index = 0;
+	set_page_private(page, 0);
+	WRITE_ONCE(*aa_owner(page), 0);
+	page->lru.next = NULL;
+	atomic_long_sub(aa_buffer_pages(pool), &pool->page_count);
+	atomic_long_sub(aa_buffer_pages(pool), &aa_pages_held);
+	if (pool->frag) {
+		call_rcu(&meta->rcu, aa_page_free_rcu);
+		return;
 	}
+	put_page(page);
+	kfree(meta);
+}
+
+/* The buffers of a fresh page, into @elems; returns how many. */
+static unsigned int aa_page_elems(struct atomic_alloc_pool *pool,
+				  struct aa_page *meta, void **elems)
+{
+	char *base;
+	unsigned int i;
+
+	if (!pool->frag) {
+		elems[0] = meta->page;
+		return 1;
+	}
+	base = page_address(meta->page);
+	for (i = 0; i < pool->per_page; i++)
+		elems[i] = base + i * pool->stride;
+	return pool->per_page;
+}
+
+/* ---- Tier 1: this CPU's array, lock-free (preemption disabled) ---- */
+
+/*
+ * Enter this CPU's array: true if nothing on this CPU was inside it (the
+ * caller then owns it until aa_cpu_exit()); false for an interrupt or NMI
+ * that interrupted an operation on it.  The barriers keep the compiler
+ * from moving the array's accesses out of the section (an NMI on this
+ * CPU sees the count before it sees the array change).
+ */
+static __always_inline bool aa_cpu_enter(struct atomic_alloc_pool *pool)
+{
+	bool mine = this_cpu_inc_return(pool->cpu->active) == 1;
+
+	barrier();
+	return mine;
+}
+
+static __always_inline void aa_cpu_exit(struct atomic_alloc_pool *pool)
+{
+	barrier();
+	this_cpu_dec(pool->cpu->active);
+}
+
+/* Returns NULL when the array is empty or busy (*@nested set then). */
+static __always_inline void *aa_cpu_pop(struct atomic_alloc_pool *pool,
+					struct aa_cpu *c, bool *nested)
+{
+	unsigned int level;
+	void *elem = NULL;
+
+	if (likely(aa_cpu_enter(pool))) {
+		level = c->level;
+		if (likely(level)) {
+			elem = c->slots[--level];
+			WRITE_ONCE(c->level, level);
+		}
+		aa_cpu_exit(pool);
+		if (unlikely(elem && level < pool->low) &&
+		    !irq_work_is_pending(&c->kick))
+			irq_work_queue(&c->kick);
+		return elem;
+	}
+	aa_cpu_exit(pool);
+	*nested = true;
+	return NULL;
+}
+
+/* Returns false when the array is full or busy (*@nested set then). */
+static __always_inline bool aa_cpu_push(struct atomic_alloc_pool *pool,
+					struct aa_cpu *c, void *elem,
+					bool *nested)
+{
+	unsigned int level;
+	bool done = false;
+
+	if (likely(aa_cpu_enter(pool))) {
+		level = c->level;
+		if (likely(level < pool->high)) {
+			c->slots[level] = elem;
+			WRITE_ONCE(c->level, level + 1);
+			done = true;
+		}
+	} else {
+		*nested = true;
+	}
+	aa_cpu_exit(pool);
+	return done;
+}
+
+static inline unsigned int aa_cpu_level(struct aa_cpu *c)
+{
+	return READ_ONCE(c->level);
+}
+
+/* ---- Tier 2: the shared reserve, a lock-free stack ---- */
+
+static void *aa_shared_pop(struct atomic_alloc_pool *pool)
+{
+	struct aa_stack old, new;
+
+	old.tag = READ_ONCE(pool->shared.tag);
+	old.first = READ_ONCE(pool->shared.first);
+	for (;;) {
+		if (!old.first)
+			return NULL;
+		/*
+		 * If another CPU popped old.first meanwhile, this reads a link
+		 * that is no longer ours (a whole-page buffer's struct page, or
+		 * a buffer in a page kept by RCU); the tag makes the cmpxchg
+		 * fail and we retry.
+		 */
+		new.first = data_race(READ_ONCE(aa_link(pool, old.first)->next));
+		new.tag = old.tag + 1;
+		if (aa_stack_cmpxchg(&pool->shared, &old, new))
+			break;
+		this_cpu_inc(pool->cpu->retries);
+	}
+	/* Paired with the increment before the push in aa_shared_push(). */
+	atomic_long_dec(&pool->shared_count);
+	return old.first;
+}
+
+/* Returns false when the reserve holds @limit or more. */
+static bool aa_shared_push(struct atomic_alloc_pool *pool, void *elem,
+			   unsigned int limit)
+{
+	struct llist_node *link = aa_link(pool, elem);
+	struct aa_stack old, new;
+
+	if (atomic_long_inc_return(&pool->shared_count) > limit) {
+		atomic_long_dec(&pool->shared_count);
+		return false;
+	}
+	old.tag = READ_ONCE(pool->shared.tag);
+	old.first = READ_ONCE(pool->shared.first);
+	for (;;) {
+		WRITE_ONCE(link->next, old.first);
+		new.first = elem;
+		new.tag = old.tag + 1;
+		if (aa_stack_cmpxchg(&pool->shared, &old, new))
+			return true;
+		this_cpu_inc(pool->cpu->retries);
+	}
+}
+
+/* ---- Deferred lists: any context, drained by the worker ---- */
+
+static void aa_kick_trim(struct atomic_alloc_pool *pool)
+{
+	if (!irq_work_is_pending(&pool->trim_kick))
+		irq_work_queue(&pool->trim_kick);
+}
+
+static void aa_overflow_add(struct atomic_alloc_pool *pool, void *elem)
+{
+	/* Counted before it is visible, so the count never goes below. */
+	atomic_long_inc(&pool->overflow_count);
+	aa_hook(pool, AA_HOOK_OVERFLOW, 0);
+	llist_add(aa_link(pool, elem), &pool->overflow);
+	aa_kick_trim(pool);
+}
+
+/* Never hand this page out again (someone else holds a reference). */
+static void aa_orphan(struct atomic_alloc_pool *pool, void *elem)
+{
+	set_bit(AA_ORPHAN_BIT, aa_owner(aa_elem_page(pool, elem)));
+}
+
+/* ---- Tier 3 ---- */
+
+/*
+ * May tier 3 call the page allocator from here?  Only where a spinlock_t
+ * may be taken on PREEMPT_RT, on every kernel: the zone and per-CPU list
+ * locks (and the DMA API's) are spinlock_t, which sleeps on RT.  So never in
+ * NMI, in hard IRQ or with interrupts off; on RT only where preemptible()
+ * (so not under a raw spinlock or preempt_disable() either); elsewhere not
+ * under a raw spinlock where lockdep can tell.  A generic kernel without
+ * lockdep cannot see a raw spinlock held with interrupts on, nor a
+ * preempt_disable() section, and lets those through.
+ */
+static bool aa_direct_allowed(void)
+{
+	if (in_nmi() || in_hardirq() || irqs_disabled())
+		return false;
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return preemptible();
+	return !aa_raw_lock_held();
+}
+
+static void aa_spill_add(struct atomic_alloc_pool *pool, void *elem);
+
+static void *aa_alloc_direct(struct atomic_alloc_pool *pool, gfp_t gfp)
+{
+	void *elems[ATOMIC_ALLOC_MAX_BUFS_PER_PAGE];
+	struct aa_page *meta = NULL;
+	bool allowed = gfp && aa_direct_allowed();
+	bool nested = false;
+	unsigned int n, i;
+	struct aa_cpu *c;
+
+	if (allowed)
+		meta = aa_page_new(pool, numa_mem_id(),
+				   (gfp & AA_CALLER_GFP) | __GFP_NOWARN);
+	if (!meta) {
+		this_cpu_inc(pool->cpu->alloc_failed);
+		trace_atomic_alloc_fail(pool->name, raw_smp_processor_id(), gfp,
+					allowed);
+		return NULL;
+	}
+	this_cpu_inc(pool->cpu->alloc_direct);
+	trace_atomic_alloc_fallback(pool->name, raw_smp_processor_id(), 3);
+	n = aa_page_elems(pool, meta, elems);
+	/* The other buffers of a carved page go into the tiers. */
+	preempt_disable();
+	c = this_cpu_ptr(pool->cpu);
+	for (i = 1; i < n; i++) {
+		if (!aa_cpu_push(pool, c, elems[i], &nested) &&
+		    !aa_shared_push(pool, elems[i], pool->shared_size))
+			aa_overflow_add(pool, elems[i]);
+	}
+	preempt_enable();
+	return elems[0];
+}
+
+/* ---- Allocation ---- */
+
+/*
+ * Tiers 2 to 4, out of line so that the fast path stays small.  Called with
+ * preemption disabled and this CPU's array empty, or busy with an operation
+ * this caller interrupted (@nested); enables preemption before tier 3.
+ */
+static noinline void *aa_alloc_slow(struct atomic_alloc_pool *pool,
+				    struct aa_cpu *c, gfp_t gfp, bool nested)
+{
+	void *elem = NULL;
+
+	if (nested)
+		this_cpu_inc(pool->cpu->alloc_nested);
+	if (likely(!READ_ONCE(pool->dead))) {
+		elem = aa_shared_pop(pool);
+		if (!nested && !irq_work_is_pending(&c->kick))
+			irq_work_queue(&c->kick);
+	}
+	if (elem) {
+		this_cpu_inc(pool->cpu->alloc_remote);
+		if (unlikely(in_nmi()))
+			this_cpu_inc(pool->cpu->alloc_nmi);
+		preempt_enable();
+		trace_atomic_alloc_fallback(pool->name, raw_smp_processor_id(), 2);
+		return elem;
+	}
+	if (unlikely(in_nmi()))
+		this_cpu_inc(pool->cpu->alloc_nmi);
+	preempt_enable();
+	if (WARN_ONCE(READ_ONCE(pool->dead),
+		      "atomic_alloc: %s: allocation after destroy\n", pool->name))
+		return NULL;
 	return aa_alloc_direct(pool, gfp);
 }
 
+static __always_inline void *aa_alloc(struct atomic_alloc_pool *pool,
+				      gfp_t gfp)
+{
+	bool nested = false;
+	struct aa_cpu *c;
+	void *elem;
+
+	might_alloc(gfp);
+	preempt_disable();
+	c = this_cpu_ptr(pool->cpu);
+	elem = aa_cpu_pop(pool, c, &nested);
+	if (unlikely(!elem))
+		return aa_alloc_slow(pool, c, gfp, nested);
+	this_cpu_inc(pool->cpu->alloc_local);
+	if (unlikely(in_nmi()))
+		this_cpu_inc(pool->cpu->alloc_nmi);
+	preempt_enable();
+	return elem;
+}
+
 /**
- * atomic_alloc_page() - take a buffer from a pool
- * @pool: the pool
- * @gfp: flags for the page-allocator fallback (tier 3), e.g. %GFP_ATOMIC;
- *	0 means "pool tiers only, never the page allocator"
+ * atomic_alloc_page() - take a whole-page buffer from a pool
+ * @pool: the pool, created without buffer_bytes
+ * @gfp: flags for the page-allocator fallback (tier 3), e.g. %GFP_KERNEL
+ *	in process context; 0 means "pool tiers only, never the page
+ *	allocator", the right value in atomic context.  Only the reclaim and
+ *	priority bits are used; the zone is the pool's, and tier 3 runs only
+ *	where a spinlock_t may be taken on PREEMPT_RT.
  *
  * Takes a buffer from this CPU's array, else from the shared reserve, else
  * (only when @gfp is non-zero and the context allows it) from the page
- * allocator with @gfp | %__GFP_NOWARN.  Wakes the refill worker when this
- * CPU's array drops below its low watermark; never waits for it.  The
- * buffer is 2^order pages, DMA-mapped if the pool has a device.
+ * allocator.  Kicks the refill worker (through an irq_work) when this CPU's
+ * array drops below its low watermark; never waits for it.  The buffer is
+ * 2^order pages, a compound page for order > 0, DMA-mapped if the pool has
+ * a device.
  *
- * Context: Any context but NMI: task, softirq, hard IRQ, IRQs disabled,
- * under a raw spinlock, also on PREEMPT_RT.  Disables local interrupts
- * briefly and may take the pool's raw spinlock; takes no spinlock_t and
- * does not sleep unless @gfp allows it.
+ * Context: Any context, NMI included: task, softirq, hard IRQ, IRQs
+ * disabled, under a raw spinlock, also on PREEMPT_RT.  Takes no lock and
+ * does not disable interrupts.  An NMI that interrupts an allocation or a
+ * free on the same CPU gets a buffer like any caller (the interrupted
+ * operation retries); in NMI, hard IRQ or with IRQs off only tiers 1 and 2
+ * serve it.  Sleeps only in tier 3, and only if @gfp allows it.
  * Return: the head page of the buffer, or %NULL.
  */
 struct page *atomic_alloc_page(struct atomic_alloc_pool *pool, gfp_t gfp)
 {
-	struct aa_cpu *pc;
 	struct page *page;
-	unsigned long flags;
-	unsigned int level;
 
-	if (WARN_ON_ONCE(!pool))
+	if (WARN_ON_ONCE(!pool || pool->frag))
 		return NULL;
-	might_alloc(gfp);
-
-	local_irq_save(flags);
-	pc = this_cpu_ptr(pool->cpu);
-	level = pc->level;
-	if (unlikely(!level))
-		return aa_alloc_slow(pool, pc, gfp, flags);
-	page = pc->pages[--level];
-	WRITE_ONCE(pc->level, level);
-	pc->alloc_local++;
-	if (unlikely(level < pool->low))
-		aa_kick_refill(pc);
-	local_irq_restore(flags);
-
-	aa_meta(page)->owner = (unsigned long)pool;
+	page = aa_alloc(pool, gfp);
+	if (likely(page))
+		WRITE_ONCE(*aa_owner(page), aa_tag(pool));
 	return page;
 }
 EXPORT_SYMBOL_GPL(atomic_alloc_page);
 
 /*
- * Mark @page free.  With CONFIG_ATOMIC_ALLOC_DEBUG refuse, once with a
- * warning, a page that is not out from @pool: a double free, a page of
- * another pool or one that never came from a pool.
+ * A frag buffer whose page was orphaned (a sibling was freed while the
+ * page was referenced elsewhere) is never handed out: it goes to the worker.
  */
-static bool aa_take_back(struct atomic_alloc_pool *pool, struct page *page)
+static void aa_drop(struct atomic_alloc_pool *pool, void *elem)
 {
-	unsigned long *owner = &aa_meta(page)->owner;
-	unsigned long old = (unsigned long)pool;
-
-	if (!IS_ENABLED(CONFIG_ATOMIC_ALLOC_DEBUG)) {
-		WRITE_ONCE(*owner, old | AA_OWNER_FREE);
-		return true;
-	}
-	if (likely(try_cmpxchg(owner, &old, old | AA_OWNER_FREE)))
-		return true;
-
-	atomic_long_inc(&pool->bad_frees);
-	WARN_ONCE(1, "atomic_alloc: %s: refused free of page %lx: %s\n",
-		  pool->name, page_to_pfn(page),
-		  old == ((unsigned long)pool | AA_OWNER_FREE) ?
-		  "double free" : "not a buffer handed out by this pool");
-	return false;
+	llist_add(aa_link(pool, elem), &pool->drop);
+	aa_kick_trim(pool);
 }
-
-/* This CPU's array is full or the pool is dead.  IRQs are disabled. */
-static noinline void aa_free_slow(struct atomic_alloc_pool *pool,
-				  struct page *page)
-{
-	if (READ_ONCE(pool->dead) || !aa_shared_push(pool, page))
-		aa_overflow_add(pool, page);
-}
-
-/**
- * atomic_alloc_free() - give a buffer back to its pool
- * @pool: the pool it was allocated from
- * @page: the head page atomic_alloc_page() returned
- *
- * The buffer goes into this CPU's array (which need not be the CPU that
- * allocated it), else into the shared reserve, else onto a list that the
- * worker returns to the page allocator; the caller never frees pages.  The
- * DMA mapping stays.  With %CONFIG_ATOMIC_ALLOC_DEBUG a double free or a
- * page that is not out from @pool is refused with a warning.
- *
- * Context: Any context but NMI, as atomic_alloc_page().  Does not sleep.
- */
-void atomic_alloc_free(struct atomic_alloc_pool *pool, struct page *page)
-{
-	struct aa_cpu *pc;
-	unsigned long flags;
-	unsigned int level;
-
-	if (WARN_ON_ONCE(!pool || !page))
-		return;
-	if (!aa_take_back(pool, page))
-		return;
-
-	local_irq_save(flags);
-	pc = this_cpu_ptr(pool->cpu);
-	pc->freed++;
-	level = pc->level;
-	if (likely(level < pool->high && !READ_ONCE(pool->dead))) {
-		pc->pages[level] = page;
-		WRITE_ONCE(pc->level, level + 1);
-	} else {
-		aa_free_slow(pool, page);
-	}
-	local_irq_restore(flags);
-}
-EXPORT_SYMBOL_GPL(atomic_alloc_free);
-
-/**
- * atomic_alloc_dma_addr() - DMA address of a buffer
- * @pool: the pool the buffer came from
- * @page: the buffer's head page
- *
- * Context: Any context.  Takes no lock.
- * Return: the address the buffer is mapped at for the pool's device, or
- * %DMA_MAPPING_ERROR if the pool was created without a device.
- */
-dma_addr_t atomic_alloc_dma_addr(struct atomic_alloc_pool *pool,
-				 struct page *page)
-{
-	if (!pool->dev)
-		return DMA_MAPPING_ERROR;
-	return (dma_addr_t)page_private(page);
-}
-EXPORT_SYMBOL_GPL(atomic_alloc_dma_addr);
 
 /**
  * atomic_alloc_buf() - take a buffer from a pool, by its CPU address
  * @pool: the pool
  * @gfp: as for atomic_alloc_page()
  *
- * The same tiers and rules as atomic_alloc_page(); the buffer is
- * atomic_alloc_buf_bytes() bytes.
+ * The same tiers and rules as atomic_alloc_page(); works on whole-page
+ * pools (it returns the page's address) and on pools of buffer_bytes,
+ * whose buffers share pages.  The buffer is atomic_alloc_buf_bytes() long
+ * and aligned as the pool's parameters say.
  *
- * Context: As atomic_alloc_page().
+ * Context: As atomic_alloc_page(): any context, NMI included.
  * Return: the buffer's kernel virtual address, or %NULL.
  */
 void *atomic_alloc_buf(struct atomic_alloc_pool *pool, gfp_t gfp)
 {
-	struct page *page = atomic_alloc_page(pool, gfp);
+	struct page *page;
+	void *buf;
 
-	return page ? page_address(page) : NULL;
+	if (WARN_ON_ONCE(!pool))
+		return NULL;
+	if (!pool->frag) {
+		page = atomic_alloc_page(pool, gfp);
+		return page ? page_address(page) : NULL;
+	}
+	for (;;) {
+		buf = aa_alloc(pool, gfp);
+		if (unlikely(!buf))
+			return NULL;
+		page = virt_to_head_page(buf);
+		if (likely(!(READ_ONCE(*aa_owner(page)) & AA_OWNER_ORPHAN)))
+			break;
+		aa_drop(pool, buf);
+	}
+	if (IS_ENABLED(CONFIG_ATOMIC_ALLOC_DEBUG))
+		set_bit(aa_frag_index(pool, page, buf), &aa_meta(page)->out);
+	return buf;
 }
 EXPORT_SYMBOL_GPL(atomic_alloc_buf);
+
+/* ---- Free ---- */
+
+/* Refused: counted, and warned about once per pool. */
+static noinline void aa_bad_free(struct atomic_alloc_pool *pool,
+				 struct page *page, const void *buf,
+				 const char *why)
+{
+	atomic_long_inc(&pool->bad_frees);
+	if (test_and_set_bit(0, &pool->warned))
+		return;
+	WARN(1, "atomic_alloc: %s: refused free of %s%p (pfn %lx): %s\n",
+	     pool->name, buf ? "buffer " : "page ",
+	     buf ? buf : (const void *)page, page ? page_to_pfn(page) : 0UL,
+	     why);
+}
+
+static const char *aa_owner_problem(struct atomic_alloc_pool *pool,
+				    struct page *page, unsigned long owner)
+{
+	if (PageTail(page))
+		return "a tail page, not the head page the pool handed out";
+	if (owner == (aa_tag(pool) | AA_OWNER_FREE) ||
+	    owner == (aa_tag(pool) | AA_OWNER_FREE | AA_OWNER_ORPHAN))
+		return "double free";
+	if ((owner & ~AA_OWNER_BITS) == aa_tag(pool))
+		return "a page of this pool that is not a buffer of this kind";
+	return "not a buffer handed out by this pool";
+}
+
+/* Late: the pool is being destroyed.  Touch nothing of it after the add. */
+static void aa_free_late(struct atomic_alloc_pool *pool, void *elem)
+{
+	llist_add(aa_link(pool, elem), &pool->late);
+	irq_work_queue(&aa_zombie_kick);
+}
+
+/*
+ * Tier 1 full, or the buffer still referenced elsewhere (@busy): the
+ * shared reserve, else a list the worker drains.  Preemption disabled.
+ */
+static noinline void aa_free_slow(struct atomic_alloc_pool *pool, void *elem,
+				  bool busy)
+{
+	if (busy) {
+		aa_orphan(pool, elem);
+		aa_drop(pool, elem);
+	} else {
+		if (aa_shared_push(pool, elem, pool->shared_size))
+			return;
+		aa_overflow_add(pool, elem);
+	}
+	this_cpu_inc(pool->cpu->free_deferred);
+}
+
+static __always_inline void aa_free(struct atomic_alloc_pool *pool,
+				    void *elem, bool busy)
+{
+	bool nested = false;
+	struct aa_cpu *c;
+
+	preempt_disable();
+	if (unlikely(READ_ONCE(pool->dead))) {
+		if (busy)
+			aa_orphan(pool, elem);
+		aa_free_late(pool, elem);
+		preempt_enable();
+		return;
+	}
+	aa_hook(pool, AA_HOOK_FREE, 0);
+	c = this_cpu_ptr(pool->cpu);
+	if (unlikely(busy) || unlikely(!aa_cpu_push(pool, c, elem, &nested))) {
+		if (nested)
+			this_cpu_inc(pool->cpu->free_nested);
+		aa_free_slow(pool, elem, busy);
+	}
+	this_cpu_inc(pool->cpu->freed);
+	if (unlikely(in_nmi()))
+		this_cpu_inc(pool->cpu->free_nmi);
+	preempt_enable();
+}
+
+/**
+ * atomic_alloc_free() - give a whole-page buffer back to its pool
+ * @pool: the pool it was allocated from
+ * @page: the head page atomic_alloc_page() returned
+ *
+ * The buffer goes into this CPU's array (which need not be the CPU that
+ * allocated it), else into the shared reserve, else onto a list that the
+ * worker drains in process context; the caller never frees pages.  The DMA
+ * mapping stays.  A buffer whose page is still referenced by someone else
+ * (page_ref_count() above the pool's own 1) is not recycled: the worker
+ * unmaps it and drops the pool's reference, and it is counted in
+ * released_refcnt.  A page that is not out from @pool (another pool's, one
+ * that never came from a pool, a tail page, a buffer already freed) is
+ * refused with a WARN_ONCE, counted in bad_frees and left untouched; with
+ * %CONFIG_ATOMIC_ALLOC_DEBUG the check is atomic, so that two racing frees
+ * of one buffer cannot both pass.
+ *
+ * Context: Any context, NMI included, as atomic_alloc_page().  Takes no
+ * lock, does not disable interrupts, never sleeps.
+ */
+void atomic_alloc_free(struct atomic_alloc_pool *pool, struct page *page)
+{
+	unsigned long *owner, tag, old;
+
+	if (WARN_ON_ONCE(!pool || !page))
+		return;
+	owner = aa_owner(page);
+	tag = aa_tag(pool);
+	if (IS_ENABLED(CONFIG_ATOMIC_ALLOC_DEBUG)) {
+		old = tag;
+		if (unlikely(!try_cmpxchg(owner, &old, tag | AA_OWNER_FREE)))
+			return aa_bad_free(pool, page, NULL,
+					   aa_owner_problem(pool, page, old));
+	} else {
+		old = READ_ONCE(*owner);
+		if (unlikely(old != tag))
+			return aa_bad_free(pool, page, NULL,
+					   aa_owner_problem(pool, page, old));
+		WRITE_ONCE(*owner, tag | AA_OWNER_FREE);
+	}
+	aa_free(pool, page, page_ref_count(page) != 1);
+}
+EXPORT_SYMBOL_GPL(atomic_alloc_free);
 
 /**
  * atomic_alloc_buf_free() - give a buffer from atomic_alloc_buf() back
  * @pool: the pool it came from
  * @buf: the address atomic_alloc_buf() returned
  *
- * Context: As atomic_alloc_free().
+ * As atomic_alloc_free(), for both kinds of pool.  A buffer smaller than a
+ * page goes back into the tiers on its own; its page returns to the page
+ * allocator only once all the buffers of that page are home.  An address
+ * that is not the start of a buffer out from @pool is refused with a
+ * WARN_ONCE and counted in bad_frees; with %CONFIG_ATOMIC_ALLOC_DEBUG a
+ * double free is caught too.
+ *
+ * Context: Any context, NMI included, as atomic_alloc_free().
  */
 void atomic_alloc_buf_free(struct atomic_alloc_pool *pool, void *buf)
 {
-	if (WARN_ON_ONCE(!buf))
+	unsigned long owner;
+	struct page *page;
+	unsigned int idx;
+
+	if (WARN_ON_ONCE(!pool || !buf))
 		return;
-	atomic_alloc_free(pool, virt_to_page(buf));
+	if (unlikely(!virt_addr_valid(buf)))
+		return aa_bad_free(pool, NULL, buf, "not a kernel linear address");
+	if (!pool->frag) {
+		page = virt_to_page(buf);
+		if (unlikely(offset_in_page(buf)))
+			return aa_bad_free(pool, page, buf,
+					   "not the start of a buffer");
+		return atomic_alloc_free(pool, page);
+	}
+	page = virt_to_head_page(buf);
+	owner = READ_ONCE(*aa_owner(page));
+	if (unlikely((owner & ~AA_OWNER_ORPHAN) != (aa_tag(pool) | AA_OWNER_FRAG)))
+		return aa_bad_free(pool, page, buf,
+				   aa_owner_problem(pool, page, owner));
+	idx = aa_frag_index(pool, page, buf);
+	if (unlikely(idx >= pool->per_page ||
+		     (char *)page_address(page) + idx * pool->stride != buf))
+		return aa_bad_free(pool, page, buf, "not the start of a buffer");
+	if (IS_ENABLED(CONFIG_ATOMIC_ALLOC_DEBUG) &&
+	    unlikely(!test_and_clear_bit(idx, &aa_meta(page)->out)))
+		return aa_bad_free(pool, page, buf, "double free");
+	aa_free(pool, buf,
+		page_ref_count(page) != 1 || (owner & AA_OWNER_ORPHAN));
 }
 EXPORT_SYMBOL_GPL(atomic_alloc_buf_free);
+
+/**
+ * atomic_alloc_dma_addr() - DMA address of a whole-page buffer
+ * @pool: the pool the buffer came from
+ * @page: the buffer's head page
+ *
+ * Context: Any context.  Takes no lock.
+ * Return: the address the buffer is mapped at for the pool's device, or
+ * %DMA_MAPPING_ERROR if the pool was created without a device (or was
+ * destroyed, which unmapped the buffer).
+ */
+dma_addr_t atomic_alloc_dma_addr(struct atomic_alloc_pool *pool,
+				 struct page *page)
+{
+	if (!pool->dev)
+		return DMA_MAPPING_ERROR;
+	return (dma_addr_t)READ_ONCE(page->index);
+}
+EXPORT_SYMBOL_GPL(atomic_alloc_dma_addr);
 
 /**
  * atomic_alloc_buf_dma() - DMA address of a buffer from atomic_alloc_buf()
  * @pool: the pool it came from
  * @buf: the address atomic_alloc_buf() returned
  *
+ * A buffer smaller than a page is its page's mapping plus its offset in
+ * the page: the page was mapped once, when it entered the pool.
+ *
  * Context: Any context.  Takes no lock.
  * Return: the bus address of @buf for the pool's device, or
- * %DMA_MAPPING_ERROR if the pool was created without a device.
+ * %DMA_MAPPING_ERROR if the pool was created without a device (or was
+ * destroyed).
  */
 dma_addr_t atomic_alloc_buf_dma(struct atomic_alloc_pool *pool,
 				const void *buf)
 {
-	return atomic_alloc_dma_addr(pool, virt_to_page(buf));
+	struct page *page = virt_to_head_page(buf);
+	dma_addr_t dma;
+
+	if (!pool->dev)
+		return DMA_MAPPING_ERROR;
+	dma = (dma_addr_t)READ_ONCE(page->index);
+	if (dma == DMA_MAPPING_ERROR)
+		return dma;
+	return dma + ((const char *)buf - (const char *)page_address(page));
 }
 EXPORT_SYMBOL_GPL(atomic_alloc_buf_dma);
 
@@ -538,160 +1062,299 @@ EXPORT_SYMBOL_GPL(atomic_alloc_buf_dma);
  * @pool: the pool
  *
  * Context: Any context.
- * Return: the bytes of one buffer.
+ * Return: the bytes of one buffer: PAGE_SIZE << order, or buffer_bytes
+ * (as asked, not rounded up to the alignment).
  */
 unsigned int atomic_alloc_buf_bytes(const struct atomic_alloc_pool *pool)
 {
-	return PAGE_SIZE << pool->order;
+	return pool->frag ? pool->buffer_bytes : PAGE_SIZE << pool->order;
 }
 EXPORT_SYMBOL_GPL(atomic_alloc_buf_bytes);
 
-/* ---- The refill worker (process context) ---- */
+/* ---- The worker's surplus ("spill"), process context, pool->lock ---- */
 
-/*
- * Push @n buffers into @pc's array, if we are running on its CPU; what
- * does not fit goes to the shared reserve.  Returns how many are left
- * over for the caller to release.
- */
-static unsigned int aa_push(struct atomic_alloc_pool *pool, struct aa_cpu *pc,
-			    struct page **pages, unsigned int n)
+/* Put a free buffer into the spill; a page with every buffer home counts. */
+static void aa_spill_add(struct atomic_alloc_pool *pool, void *elem)
 {
-	unsigned long flags;
-	unsigned int i = 0;
+	struct page *page = aa_elem_page(pool, elem);
+	struct aa_page *meta = aa_meta(page);
+	bool orphan = READ_ONCE(*aa_owner(page)) & AA_OWNER_ORPHAN;
 
-	local_irq_save(flags);
-	if (smp_processor_id() == pc->cpu && !READ_ONCE(pool->dead)) {
-		unsigned int level = pc->level;
-
-		while (i < n && level < pool->high)
-			pc->pages[level++] = pages[i++];
-		WRITE_ONCE(pc->level, level);
+	lockdep_assert_held(&pool->lock);
+	aa_link(pool, elem)->next = meta->spill;
+	meta->spill = elem;
+	if (!meta->on_list) {
+		list_add_tail(&meta->node, orphan ? &pool->orphans :
+						    &pool->spill_pages);
+		meta->on_list = true;
 	}
-	raw_spin_lock(&pool->shared_lock);
-	while (i < n && pool->shared_count < pool->shared_target)
-		pool->shared[pool->shared_count++] = pages[i++];
-	raw_spin_unlock(&pool->shared_lock);
-	local_irq_restore(flags);
+	if (!orphan)
+		pool->spill_count++;
+	if (++meta->nspill == pool->per_page && !orphan)
+		pool->spill_full++;
+}
 
-	/* Move the leftovers to the front for the caller. */
-	if (i && i < n)
-		memmove(pages, pages + i, (n - i) * sizeof(*pages));
-	return n - i;
+/* Move a page whose buffers are in the spill to the orphans. */
+static void aa_spill_orphan(struct atomic_alloc_pool *pool,
+			    struct aa_page *meta)
+{
+	pool->spill_count -= meta->nspill;
+	if (meta->nspill == pool->per_page)
+		pool->spill_full--;
+	list_move_tail(&meta->node, &pool->orphans);
+}
+
+/* Take up to @n reusable buffers out of the spill. */
+static unsigned int aa_spill_take(struct atomic_alloc_pool *pool,
+				  void **elems, unsigned int n)
+{
+	struct aa_page *meta, *tmp;
+	unsigned int got = 0;
+
+	lockdep_assert_held(&pool->lock);
+	list_for_each_entry_safe(meta, tmp, &pool->spill_pages, node) {
+		if (got == n)
+			break;
+		if (READ_ONCE(*aa_owner(meta->page)) & AA_OWNER_ORPHAN) {
+			aa_spill_orphan(pool, meta);
+			continue;
+		}
+		if (meta->nspill == pool->per_page)
+			pool->spill_full--;
+		while (got < n && meta->spill) {
+			elems[got++] = meta->spill;
+			meta->spill = aa_link(pool, meta->spill)->next;
+			meta->nspill--;
+			pool->spill_count--;
+		}
+		if (!meta->nspill) {
+			list_del_init(&meta->node);
+			meta->on_list = false;
+		}
+	}
+	return got;
+}
+
+/* Empty a deferred llist into the spill; returns how many. */
+static unsigned long aa_spill_llist(struct atomic_alloc_pool *pool,
+				    struct llist_head *head)
+{
+	struct llist_node *node = llist_del_all(head), *next;
+	unsigned long n = 0;
+
+	for (; node; node = next, n++) {
+		next = READ_ONCE(node->next);
+		aa_spill_add(pool, aa_link_elem(pool, node));
+	}
+	return n;
 }
 
 /*
- * Take up to @n buffers that the pool holds beyond its guarantee: the
- * shared reserve above its target, then the overflow list.  Refilling a CPU
- * from them first keeps buffers that frees on other CPUs brought back in
- * use, instead of releasing those while allocating new ones.
+ * Give back the pages all of whose buffers are in the spill, while the
+ * spill holds more than @keep reusable buffers (the worker keeps some for
+ * the next refill; the shrinker and destroy keep none), and orphaned pages
+ * once their last buffer is home.  Returns the buffers released.
  */
-static unsigned int aa_take_surplus(struct atomic_alloc_pool *pool,
-				    struct page **pages, unsigned int n)
+static unsigned long aa_release_pages(struct atomic_alloc_pool *pool, int why,
+				      unsigned long keep)
 {
-	struct llist_node *node;
-	unsigned long flags;
-	unsigned int got = 0;
+	struct aa_page *meta, *tmp;
+	unsigned long n = 0, refcnt = 0;
 
-	raw_spin_lock_irqsave(&pool->shared_lock, flags);
-	while (got < n && pool->shared_count > pool->shared_target)
-		pages[got++] = pool->shared[--pool->shared_count];
-	while (got < n && (node = llist_del_first(&pool->overflow))) {
-		pages[got++] = aa_meta_page(node);
-		atomic_long_dec(&pool->overflow_count);
+	lockdep_assert_held(&pool->lock);
+	list_for_each_entry_safe(meta, tmp, &pool->spill_pages, node) {
+		if (READ_ONCE(*aa_owner(meta->page)) & AA_OWNER_ORPHAN) {
+			aa_spill_orphan(pool, meta);
+		} else if (meta->nspill == pool->per_page &&
+			   pool->spill_count >= keep + pool->per_page) {
+			pool->spill_count -= meta->nspill;
+			pool->spill_full--;
+			list_del(&meta->node);
+			aa_page_put(pool, meta);
+			n += pool->per_page;
+		}
 	}
-	raw_spin_unlock_irqrestore(&pool->shared_lock, flags);
+	list_for_each_entry_safe(meta, tmp, &pool->orphans, node) {
+		if (meta->nspill != pool->per_page)
+			continue;
+		list_del(&meta->node);
+		aa_page_put(pool, meta);
+		refcnt += pool->per_page;
+	}
+	if (n) {
+		this_cpu_add(pool->cpu->released, n);
+		trace_atomic_alloc_release(pool->name, n, why);
+	}
+	if (refcnt) {
+		this_cpu_add(pool->cpu->released_refcnt, refcnt);
+		trace_atomic_alloc_release(pool->name, refcnt,
+					   AA_RELEASE_REFCNT);
+	}
+	return n;
+}
+
+/* Collect the worker's lists: overflow (surplus) and drop (orphans). */
+static void aa_collect(struct atomic_alloc_pool *pool)
+{
+	unsigned long n;
+
+	lockdep_assert_held(&pool->lock);
+	n = aa_spill_llist(pool, &pool->overflow);
+	/* Paired with the increment before llist_add() in aa_overflow_add(). */
+	atomic_long_sub(n, &pool->overflow_count);
+	aa_spill_llist(pool, &pool->drop);
+}
+
+/*
+ * Buffers for a refill: the spill first, then the shared reserve above its
+ * target.  Refilling a CPU from them keeps the buffers that frees on other
+ * CPUs brought back in use, instead of releasing those while allocating new
+ * ones.  Fresh pages make up the rest; their buffers that are not needed
+ * now go into the spill.  Returns how many; *@fresh counts the new ones.
+ */
+static unsigned int aa_gather(struct atomic_alloc_pool *pool, void **elems,
+			      unsigned int n, int nid, unsigned int *fresh,
+			      bool *failed)
+{
+	void *page_elems[ATOMIC_ALLOC_MAX_BUFS_PER_PAGE];
+	struct aa_page *meta;
+	unsigned int got, k, i;
+	void *elem;
+
+	mutex_lock(&pool->lock);
+	aa_collect(pool);
+	got = aa_spill_take(pool, elems, n);
+	while (got < n &&
+	       atomic_long_read(&pool->shared_count) > pool->shared_target) {
+		elem = aa_shared_pop(pool);
+		if (!elem)
+			break;
+		elems[got++] = elem;
+	}
+	while (got < n) {
+		meta = NULL;
+		if (!should_fail(&atomic_alloc_fail_refill,
+				 PAGE_SIZE << pool->order))
+			meta = aa_page_new(pool, nid, AA_REFILL_GFP);
+		if (!meta) {
+			*failed = true;
+			this_cpu_inc(pool->cpu->refill_failed);
+			break;
+		}
+		k = aa_page_elems(pool, meta, page_elems);
+		this_cpu_add(pool->cpu->refilled, k);
+		*fresh += k;
+		for (i = 0; i < k; i++) {
+			if (got < n)
+				elems[got++] = page_elems[i];
+			else
+				aa_spill_add(pool, page_elems[i]);
+		}
+	}
+	mutex_unlock(&pool->lock);
 	return got;
+}
+
+/* Back into the spill: buffers the refill could not place. */
+static void aa_spill_back(struct atomic_alloc_pool *pool, void **elems,
+			  unsigned int n)
+{
+	unsigned int i;
+
+	if (!n)
+		return;
+	mutex_lock(&pool->lock);
+	for (i = 0; i < n; i++)
+		aa_spill_add(pool, elems[i]);
+	mutex_unlock(&pool->lock);
+}
+
+/*
+ * Push @n buffers into @pc's array if we run on its CPU, the rest into the
+ * shared reserve up to its target.  Returns how many are left in @elems.
+ */
+static unsigned int aa_place(struct atomic_alloc_pool *pool, struct aa_cpu *pc,
+			     void **elems, unsigned int n)
+{
+	bool nested = false;
+	unsigned int i = 0;
+
+
+	preempt_disable();
+	if (smp_processor_id() == pc->cpu && !READ_ONCE(pool->dead)) {
+		while (i < n && aa_cpu_push(pool, pc, elems[i], &nested))
+			i++;
+	}
+	preempt_enable();
+	while (i < n && aa_shared_push(pool, elems[i], pool->shared_target))
+		i++;
+	if (i && i < n)
+		memmove(elems, elems + i, (n - i) * sizeof(*elems));
+	return n - i;
 }
 
 static bool aa_refill_cpu(struct atomic_alloc_pool *pool, struct aa_cpu *pc)
 {
-	struct page *batch[AA_MAX_BATCH];
-	unsigned int want, n, got, reused, left, fresh = 0;
+	void *elems[AA_MAX_BATCH];
+	unsigned int want, n, got, left, fresh = 0;
 	int nid = cpu_to_node(pc->cpu);
 	bool failed = false;
 
 	for (;;) {
-		want = pool->high - min(READ_ONCE(pc->level), pool->high);
+		want = pool->high - min(aa_cpu_level(pc), pool->high);
 		if (!want)
 			break;
 		n = min(want, pool->batch);
-		reused = aa_take_surplus(pool, batch, n);
-		for (got = reused; got < n; got++) {
-			batch[got] = aa_refill_one(pool, nid);
-			if (!batch[got])
-				break;
-		}
-		fresh += got - reused;
-		if (got < n) {
-			failed = true;
-			this_cpu_inc(pool->cpu->refill_failed);
-		}
-		left = aa_push(pool, pc, batch, got);
-		aa_release_list(pool, batch, left, AA_RELEASE_OVERFLOW);
-		/* Not on pc's CPU (it went offline) or out of memory. */
+		got = aa_gather(pool, elems, n, nid, &fresh, &failed);
+		aa_hook(pool, AA_HOOK_REFILL, got);
+		left = aa_place(pool, pc, elems, got);
+		aa_spill_back(pool, elems, left);
+		/* Not on pc's CPU (it went offline), or out of memory. */
 		if (failed || left)
 			break;
 	}
-	if (fresh)
-		this_cpu_add(pool->cpu->refilled, fresh);
-	trace_atomic_alloc_refill(pool->name, pc->cpu, fresh,
-				  READ_ONCE(pc->level), failed);
+	trace_atomic_alloc_refill(pool->name, pc->cpu, fresh, aa_cpu_level(pc),
+				  failed);
 	return !failed;
 }
 
 static bool aa_refill_shared(struct atomic_alloc_pool *pool, int nid)
 {
-	struct page *batch[AA_MAX_BATCH];
-	unsigned int want, got, i;
-	unsigned long flags;
+	void *elems[AA_MAX_BATCH];
+	unsigned int want, got, i, fresh = 0;
 	bool failed = false;
 
 	for (;;) {
 		want = pool->shared_target -
-		       min(READ_ONCE(pool->shared_count), pool->shared_target);
+		       min_t(long, atomic_long_read(&pool->shared_count),
+			     pool->shared_target);
 		if (!want)
 			return true;
-		want = min(want, pool->batch);
-		for (got = 0; got < want; got++) {
-			batch[got] = aa_refill_one(pool, nid);
-			if (!batch[got])
+		got = aa_gather(pool, elems, min(want, pool->batch), nid,
+				&fresh, &failed);
+		aa_hook(pool, AA_HOOK_REFILL_SHARED, got);
+		for (i = 0; i < got; i++)
+			if (!aa_shared_push(pool, elems[i], pool->shared_target))
 				break;
-		}
-		if (got < want) {
-			failed = true;
-			this_cpu_inc(pool->cpu->refill_failed);
-		}
-		raw_spin_lock_irqsave(&pool->shared_lock, flags);
-		for (i = 0; i < got && pool->shared_count < pool->shared_target; i++)
-			pool->shared[pool->shared_count++] = batch[i];
-		raw_spin_unlock_irqrestore(&pool->shared_lock, flags);
-		this_cpu_add(pool->cpu->refilled, i);
-		aa_release_list(pool, batch + i, got - i, AA_RELEASE_OVERFLOW);
+		/* Frees on other CPUs filled the reserve meanwhile. */
+		aa_spill_back(pool, elems + i, got - i);
 		if (failed)
 			return false;
 	}
 }
 
-/* Release the overflow list.  Process context. */
-static void aa_drain_overflow(struct atomic_alloc_pool *pool)
+/*
+ * Process the deferred lists and return what is not needed: the spill may
+ * keep up to shared_buffers for the next refill (remote frees bring buffers
+ * back to other CPUs than the ones that need them); the shrinker takes
+ * those too.
+ */
+static void aa_trim(struct atomic_alloc_pool *pool, int why)
 {
-	struct llist_node *list, *pos, *tmp;
-	unsigned long flags;
-	unsigned int n = 0;
-
-	raw_spin_lock_irqsave(&pool->shared_lock, flags);
-	list = llist_del_all(&pool->overflow);
-	raw_spin_unlock_irqrestore(&pool->shared_lock, flags);
-
-	llist_for_each_safe(pos, tmp, list) {
-		aa_buffer_release(pool, aa_meta_page(pos));
-		atomic_long_dec(&pool->overflow_count);
-		n++;
-	}
-	if (n) {
-		this_cpu_add(pool->cpu->released, n);
-		trace_atomic_alloc_release(pool->name, n, AA_RELEASE_OVERFLOW);
-	}
+	mutex_lock(&pool->lock);
+	aa_collect(pool);
+	aa_release_pages(pool, why, pool->shared_target);
+	mutex_unlock(&pool->lock);
 }
 
 static void aa_refill_work(struct work_struct *work)
@@ -707,7 +1370,7 @@ static void aa_refill_work(struct work_struct *work)
 	ok = aa_refill_cpu(pool, pc);
 	if (ok)
 		ok = aa_refill_shared(pool, cpu_to_node(pc->cpu));
-	aa_drain_overflow(pool);
+	aa_trim(pool, AA_RELEASE_OVERFLOW);
 
 	if (ok) {
 		pc->backoff = 0;
@@ -723,57 +1386,78 @@ static void aa_refill_work(struct work_struct *work)
 
 static void aa_trim_work(struct work_struct *work)
 {
-	aa_drain_overflow(container_of(work, struct atomic_alloc_pool,
-				       trim_work));
+	aa_trim(container_of(work, struct atomic_alloc_pool, trim_work),
+		AA_RELEASE_OVERFLOW);
+}
+
+/*
+ * The kicks.  Hard irq_works, so that they run from the irq_work interrupt
+ * on PREEMPT_RT too (a plain one runs in a per-CPU thread there, later):
+ * all they do is queue_work(), which is legal in hard IRQ everywhere, while
+ * the caller they were queued from may be an NMI or hold any lock.
+ */
+static void aa_refill_kick_fn(struct irq_work *work)
+{
+	struct aa_cpu *pc = container_of(work, struct aa_cpu, kick);
+
+	if (READ_ONCE(pc->pool->dead))
+		return;
+	if (!delayed_work_pending(&pc->refill_work))
+		queue_delayed_work_on(pc->cpu, aa_wq, &pc->refill_work, 0);
+}
+
+static void aa_trim_kick_fn(struct irq_work *work)
+{
+	struct atomic_alloc_pool *pool = container_of(work,
+						      struct atomic_alloc_pool,
+						      trim_kick);
+
+	if (!READ_ONCE(pool->dead))
+		queue_work(aa_wq, &pool->trim_work);
 }
 
 /* ---- Filling and draining a CPU's array from another CPU ---- */
 
 /*
- * Fill @cpu's array while nothing else can touch it: the pool is not yet
- * published (create) or the CPU is not running yet (hotplug prepare).
+ * Fill @cpu's array while nothing else can touch it: the CPU is not running
+ * yet (hotplug prepare), or the pool is not published yet (create registers
+ * the hotplug instance, which runs prepare for every online CPU first).
  * Returns the level reached.
  */
 static unsigned int aa_fill_cpu(struct atomic_alloc_pool *pool,
 				unsigned int cpu)
 {
 	struct aa_cpu *pc = per_cpu_ptr(pool->cpu, cpu);
-	int nid = cpu_to_node(cpu);
-	unsigned int level = pc->level, added = 0;
-	struct page *page;
+	unsigned int level = aa_cpu_level(pc), got, fresh = 0;
+	void *elems[AA_MAX_BATCH];
+	bool failed = false;
 
-	while (level < pool->high) {
-		page = aa_refill_one(pool, nid);
-		if (!page) {
-			this_cpu_inc(pool->cpu->refill_failed);
-			break;
-		}
-		pc->pages[level++] = page;
-		added++;
+	while (level < pool->high && !failed) {
+		got = aa_gather(pool, elems, min(pool->high - level,
+						 (unsigned int)AA_MAX_BATCH),
+				cpu_to_node(cpu), &fresh, &failed);
+		memcpy(&pc->slots[level], elems, got * sizeof(*elems));
+		level += got;
 	}
 	WRITE_ONCE(pc->level, level);
-	this_cpu_add(pool->cpu->refilled, added);
-	trace_atomic_alloc_refill(pool->name, cpu, added, level,
-				  level < pool->high);
+	trace_atomic_alloc_refill(pool->name, cpu, fresh, level, failed);
 	return level;
 }
 
 /* Empty @cpu's array while its CPU is not running, or the pool is dead. */
 static void aa_drain_cpu(struct atomic_alloc_pool *pool, unsigned int cpu,
-			 bool keep, int why)
+			 bool keep)
 {
 	struct aa_cpu *pc = per_cpu_ptr(pool->cpu, cpu);
-	unsigned int level = pc->level;
-	unsigned long flags;
+	unsigned int level = aa_cpu_level(pc), i = 0;
 
-	if (keep) {
-		raw_spin_lock_irqsave(&pool->shared_lock, flags);
-		while (level && pool->shared_count < pool->shared_size)
-			pool->shared[pool->shared_count++] = pc->pages[--level];
-		raw_spin_unlock_irqrestore(&pool->shared_lock, flags);
-	}
 	WRITE_ONCE(pc->level, 0);
-	aa_release_list(pool, pc->pages, level, why);
+	if (keep) {
+		while (i < level &&
+		       aa_shared_push(pool, pc->slots[i], pool->shared_size))
+			i++;
+	}
+	aa_spill_back(pool, pc->slots + i, level - i);
 }
 
 static int aa_cpu_prepare(unsigned int cpu, struct hlist_node *node)
@@ -796,7 +1480,8 @@ static int aa_cpu_dead(unsigned int cpu, struct hlist_node *node)
 						     cpuhp_node);
 
 	/* Hand the buffers to the other CPUs through the shared reserve. */
-	aa_drain_cpu(pool, cpu, true, AA_RELEASE_CPU_DEAD);
+	aa_drain_cpu(pool, cpu, true);
+	aa_trim(pool, AA_RELEASE_CPU_DEAD);
 	return 0;
 }
 
@@ -816,8 +1501,9 @@ static int aa_cpu_online(unsigned int cpu)
 		if (!pool->live)
 			continue;
 		pc = per_cpu_ptr(pool->cpu, cpu);
-		if (READ_ONCE(pc->level) < pool->high)
-			aa_kick_refill(pc);
+		if (aa_cpu_level(pc) < pool->high &&
+		    !delayed_work_pending(&pc->refill_work))
+			queue_delayed_work_on(cpu, aa_wq, &pc->refill_work, 0);
 	}
 	mutex_unlock(&aa_pools_lock);
 	return 0;
@@ -827,40 +1513,50 @@ static int aa_cpu_online(unsigned int cpu)
 
 static unsigned long aa_surplus(struct atomic_alloc_pool *pool)
 {
-	unsigned int shared = READ_ONCE(pool->shared_count);
+	long shared = atomic_long_read(&pool->shared_count);
 
 	return (shared > pool->shared_target ? shared - pool->shared_target : 0) +
-	       atomic_long_read(&pool->overflow_count);
+	       atomic_long_read(&pool->overflow_count) +
+	       (pool->frag ? READ_ONCE(pool->spill_full) * pool->per_page :
+			     READ_ONCE(pool->spill_count));
 }
 
-VISIBLE_IF_KUNIT unsigned long atomic_alloc_shrink(struct atomic_alloc_pool *pool,
-						   unsigned long nr)
+/*
+ * Return up to about @nr buffers of surplus (whole pages of it, for a pool
+ * of buffer_bytes); with @wait, take the lock even if the worker holds it.
+ */
+static unsigned long aa_shrink(struct atomic_alloc_pool *pool,
+			       unsigned long nr, bool wait)
 {
-	struct page *batch[AA_MAX_BATCH];
-	unsigned long done = 0, before;
-	unsigned long flags;
-	unsigned int n;
+	unsigned long moved = 0, released;
+	void *elem;
 
-	before = atomic_long_read(&pool->overflow_count);
-	aa_drain_overflow(pool);
-	done += before - min_t(unsigned long, before,
-			       atomic_long_read(&pool->overflow_count));
-
-	while (done < nr) {
-		n = 0;
-		raw_spin_lock_irqsave(&pool->shared_lock, flags);
-		while (n < AA_MAX_BATCH && done + n < nr &&
-		       pool->shared_count > pool->shared_target)
-			batch[n++] = pool->shared[--pool->shared_count];
-		raw_spin_unlock_irqrestore(&pool->shared_lock, flags);
-		if (!n)
+	if (wait)
+		mutex_lock(&pool->lock);
+	else if (!mutex_trylock(&pool->lock))
+		return 0;
+	aa_collect(pool);
+	while (moved < nr &&
+	       atomic_long_read(&pool->shared_count) > pool->shared_target) {
+		elem = aa_shared_pop(pool);
+		if (!elem)
 			break;
-		aa_release_list(pool, batch, n, AA_RELEASE_SHRINKER);
-		done += n;
+		aa_spill_add(pool, elem);
+		moved++;
 	}
-	return done;
+	released = aa_release_pages(pool, AA_RELEASE_SHRINKER, 0);
+	mutex_unlock(&pool->lock);
+	return released;
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+unsigned long atomic_alloc_shrink(struct atomic_alloc_pool *pool,
+				  unsigned long nr)
+{
+	return aa_shrink(pool, nr, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_shrink);
+#endif
 
 static unsigned long aa_shrink_count(struct shrinker *s,
 				     struct shrink_control *sc)
@@ -873,8 +1569,7 @@ static unsigned long aa_shrink_count(struct shrinker *s,
 static unsigned long aa_shrink_scan(struct shrinker *s,
 				    struct shrink_control *sc)
 {
-	unsigned long n = atomic_alloc_shrink(aa_shrinker_priv(s),
-					      sc->nr_to_scan);
+	unsigned long n = aa_shrink(aa_shrinker_priv(s), sc->nr_to_scan, false);
 
 	return n ? n : SHRINK_STOP;
 }
@@ -884,13 +1579,13 @@ static unsigned long aa_shrink_scan(struct shrinker *s,
 VISIBLE_IF_KUNIT unsigned int atomic_alloc_cpu_level(struct atomic_alloc_pool *pool,
 						     int cpu)
 {
-	return READ_ONCE(per_cpu_ptr(pool->cpu, cpu)->level);
+	return aa_cpu_level(per_cpu_ptr(pool->cpu, cpu));
 }
 EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_cpu_level);
 
 VISIBLE_IF_KUNIT unsigned int atomic_alloc_shared_level(struct atomic_alloc_pool *pool)
 {
-	return READ_ONCE(pool->shared_count);
+	return max(atomic_long_read(&pool->shared_count), 0L);
 }
 EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_shared_level);
 
@@ -902,15 +1597,45 @@ EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_pages_held);
 
 VISIBLE_IF_KUNIT long atomic_alloc_pool_pages(struct atomic_alloc_pool *pool)
 {
-	return atomic_long_read(&pool->pages);
+	return atomic_long_read(&pool->page_count);
 }
 EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_pool_pages);
 
-VISIBLE_IF_KUNIT unsigned long atomic_alloc_bad_frees(struct atomic_alloc_pool *pool)
+#if IS_ENABLED(CONFIG_KUNIT)
+unsigned long atomic_alloc_spill_level(struct atomic_alloc_pool *pool)
 {
-	return atomic_long_read(&pool->bad_frees);
+	return READ_ONCE(pool->spill_count);
 }
-EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_bad_frees);
+EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_spill_level);
+
+unsigned int atomic_alloc_zombies(void)
+{
+	struct atomic_alloc_pool *pool;
+	unsigned int n = 0;
+
+	mutex_lock(&aa_pools_lock);
+	list_for_each_entry(pool, &aa_zombies, list)
+		n++;
+	mutex_unlock(&aa_pools_lock);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_zombies);
+
+long atomic_alloc_overflow_count(struct atomic_alloc_pool *pool)
+{
+	return atomic_long_read(&pool->overflow_count);
+}
+EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_overflow_count);
+
+void atomic_alloc_refill_now(struct atomic_alloc_pool *pool, int cpu)
+{
+	struct aa_cpu *pc = per_cpu_ptr(pool->cpu, cpu);
+
+	queue_delayed_work_on(cpu, aa_wq, &pc->refill_work, 0);
+	flush_delayed_work(&pc->refill_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_refill_now);
+#endif
 
 /**
  * atomic_alloc_get_stats() - read a pool's counters
@@ -933,15 +1658,24 @@ void atomic_alloc_get_stats(struct atomic_alloc_pool *pool,
 		stats->alloc_remote += READ_ONCE(pc->alloc_remote);
 		stats->alloc_direct += READ_ONCE(pc->alloc_direct);
 		stats->alloc_failed += READ_ONCE(pc->alloc_failed);
+		stats->alloc_nmi += READ_ONCE(pc->alloc_nmi);
+		stats->alloc_nested += READ_ONCE(pc->alloc_nested);
 		stats->freed += READ_ONCE(pc->freed);
+		stats->free_nmi += READ_ONCE(pc->free_nmi);
+		stats->free_nested += READ_ONCE(pc->free_nested);
+		stats->free_deferred += READ_ONCE(pc->free_deferred);
+		stats->retries += READ_ONCE(pc->retries);
 		stats->refilled += READ_ONCE(pc->refilled);
 		stats->refill_failed += READ_ONCE(pc->refill_failed);
 		stats->released += READ_ONCE(pc->released);
-		avail += READ_ONCE(pc->level);
+		stats->released_refcnt += READ_ONCE(pc->released_refcnt);
+		avail += aa_cpu_level(pc);
 	}
-	avail += READ_ONCE(pool->shared_count);
-	avail += atomic_long_read(&pool->overflow_count);
+	avail += atomic_alloc_shared_level(pool);
+	avail += max(atomic_long_read(&pool->overflow_count), 0L);
+	avail += READ_ONCE(pool->spill_count);
 	stats->available = avail;
+	stats->bad_frees = atomic_long_read(&pool->bad_frees);
 	allocs = stats->alloc_local + stats->alloc_remote + stats->alloc_direct;
 	stats->outstanding = allocs > stats->freed ? allocs - stats->freed : 0;
 }
@@ -958,16 +1692,26 @@ static int aa_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "alloc_remote: %llu\n", st.alloc_remote);
 	seq_printf(m, "alloc_direct: %llu\n", st.alloc_direct);
 	seq_printf(m, "alloc_failed: %llu\n", st.alloc_failed);
+	seq_printf(m, "alloc_nmi: %llu\n", st.alloc_nmi);
+	seq_printf(m, "alloc_nested: %llu\n", st.alloc_nested);
 	seq_printf(m, "freed: %llu\n", st.freed);
+	seq_printf(m, "free_nmi: %llu\n", st.free_nmi);
+	seq_printf(m, "free_nested: %llu\n", st.free_nested);
+	seq_printf(m, "free_deferred: %llu\n", st.free_deferred);
+	seq_printf(m, "retries: %llu\n", st.retries);
 	seq_printf(m, "refilled: %llu\n", st.refilled);
 	seq_printf(m, "refill_failed: %llu\n", st.refill_failed);
 	seq_printf(m, "released: %llu\n", st.released);
+	seq_printf(m, "released_refcnt: %llu\n", st.released_refcnt);
+	seq_printf(m, "bad_frees: %llu\n", st.bad_frees);
 	seq_printf(m, "available: %llu\n", st.available);
 	seq_printf(m, "outstanding: %llu\n", st.outstanding);
-	seq_printf(m, "bad_frees: %lu\n", atomic_alloc_bad_frees(pool));
 	seq_printf(m, "pages_held: %ld\n", atomic_alloc_pool_pages(pool));
 	seq_printf(m, "order: %u\n", pool->order);
-	seq_printf(m, "buffer_bytes: %lu\n", PAGE_SIZE << pool->order);
+	seq_printf(m, "buffer_bytes: %u\n", atomic_alloc_buf_bytes(pool));
+	seq_printf(m, "buffer_stride: %u\n",
+		   pool->frag ? pool->stride : (unsigned int)PAGE_SIZE << pool->order);
+	seq_printf(m, "buffers_per_page: %u\n", pool->per_page);
 	seq_printf(m, "cpu_buffers: %u\n", pool->high);
 	seq_printf(m, "low_watermark: %u\n", pool->low);
 	seq_printf(m, "refill_batch: %u\n", pool->batch);
@@ -975,7 +1719,8 @@ static int aa_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "shared_capacity: %u\n", pool->shared_size);
 	seq_printf(m, "shared_level: %u\n", atomic_alloc_shared_level(pool));
 	seq_printf(m, "overflow: %ld\n",
-		   atomic_long_read(&pool->overflow_count));
+		   max(atomic_long_read(&pool->overflow_count), 0L));
+	seq_printf(m, "spill: %lu\n", READ_ONCE(pool->spill_count));
 	seq_printf(m, "dma_mapped: %u\n", pool->dev ? 1 : 0);
 	for_each_possible_cpu(cpu)
 		seq_printf(m, "cpu%d_level: %u%s\n", cpu,
@@ -1011,9 +1756,27 @@ EXPORT_SYMBOL_GPL(atomic_alloc_debugfs_dir);
 
 /* ---- Create and destroy ---- */
 
+/* Bytes of memory for @buffers buffers of @p, in whole pages. */
+static unsigned long aa_bytes_for(const struct atomic_alloc_params *p,
+				  unsigned int per_page,
+				  unsigned long buffers)
+{
+	return DIV_ROUND_UP(buffers, per_page) * (PAGE_SIZE << p->order);
+}
+
+/* The alignment of a pool of buffer_bytes. */
+static unsigned int aa_align_for(const struct atomic_alloc_params *p)
+{
+	unsigned int align = p->align ?: ATOMIC_ALLOC_MIN_ALIGN;
+
+	if (!p->align && p->dev)
+		align = max_t(unsigned int, align, dma_get_cache_alignment());
+	return align;
+}
+
 static int aa_check_params(const struct atomic_alloc_params *p)
 {
-	unsigned int low, shared;
+	unsigned int low, shared, per_page = 1, align, stride, i;
 
 	if (!p) {
 		pr_err("atomic_alloc_create: params is NULL\n");
@@ -1025,16 +1788,42 @@ static int aa_check_params(const struct atomic_alloc_params *p)
 		       AA_NAME_MAX - 1);
 		return -EINVAL;
 	}
+	for (i = 0; i < ARRAY_SIZE(aa_reserved_names); i++) {
+		if (!strcmp(p->name, aa_reserved_names[i])) {
+			pr_err("atomic_alloc_create: name \"%s\" is taken by the library's own debugfs file\n",
+			       p->name);
+			return -EINVAL;
+		}
+	}
 	if (p->order > ATOMIC_ALLOC_MAX_ORDER) {
 		pr_err("%s: order %u above the maximum %d\n", p->name, p->order,
 		       ATOMIC_ALLOC_MAX_ORDER);
 		return -EINVAL;
 	}
+	if (p->buffer_bytes) {
+		align = aa_align_for(p);
+		if (!is_power_of_2(align) || align > (PAGE_SIZE << p->order)) {
+			pr_err("%s: align %u must be a power of two up to the page size\n",
+			       p->name, align);
+			return -EINVAL;
+		}
+		stride = ALIGN(p->buffer_bytes, align);
+		per_page = stride <= (PAGE_SIZE << p->order) ?
+			   (PAGE_SIZE << p->order) / stride : 0;
+		if (!per_page || per_page > ATOMIC_ALLOC_MAX_BUFS_PER_PAGE) {
+			pr_err("%s: buffer_bytes %u (%u with alignment %u): 1 to %d of them must fit a page of %lu bytes (order %u)\n",
+			       p->name, p->buffer_bytes, stride, align,
+			       ATOMIC_ALLOC_MAX_BUFS_PER_PAGE,
+			       PAGE_SIZE << p->order, p->order);
+			return -EINVAL;
+		}
+	}
 	if (!p->cpu_buffers || p->cpu_buffers > ATOMIC_ALLOC_MAX_CPU_BUFFERS ||
-	    ((unsigned long)p->cpu_buffers << p->order) > ATOMIC_ALLOC_MAX_CPU_PAGES) {
-		pr_err("%s: cpu_buffers %u not in 1..%d (and at most %d pages per CPU)\n",
+	    aa_bytes_for(p, per_page, p->cpu_buffers) > ATOMIC_ALLOC_MAX_CPU_BYTES) {
+		pr_err("%s: cpu_buffers %u not in 1..%d and at most %lu bytes per CPU (%lu asked)\n",
 		       p->name, p->cpu_buffers, ATOMIC_ALLOC_MAX_CPU_BUFFERS,
-		       ATOMIC_ALLOC_MAX_CPU_PAGES);
+		       ATOMIC_ALLOC_MAX_CPU_BYTES,
+		       aa_bytes_for(p, per_page, p->cpu_buffers));
 		return -EINVAL;
 	}
 	low = p->low_watermark;
@@ -1082,28 +1871,48 @@ static gfp_t aa_zone_for(struct device *dev, gfp_t gfp)
 	return gfp;
 }
 
-/* Free what create built; also the end of destroy.  Safe on a partial pool. */
-static void aa_pool_free(struct atomic_alloc_pool *pool)
+/*
+ * Everything that is home goes into the spill and every page whose buffers
+ * are all there is released.  No caller can be inside the tiers: the pool
+ * is dead (after synchronize_rcu()) or was never published.
+ */
+static void aa_drain_all(struct atomic_alloc_pool *pool)
 {
-	unsigned int n;
+	void *elem;
 	int cpu;
 
-	if (pool->cpu) {
-		/* aa_cpu_online() may have queued one while create ran. */
-		for_each_possible_cpu(cpu)
-			cancel_delayed_work_sync(&per_cpu_ptr(pool->cpu, cpu)->refill_work);
-		for_each_possible_cpu(cpu)
-			aa_drain_cpu(pool, cpu, false, AA_RELEASE_DESTROY);
-	}
-	if (pool->shared) {
-		n = pool->shared_count;
-		pool->shared_count = 0;
-		aa_release_list(pool, pool->shared, n, AA_RELEASE_DESTROY);
-	}
-	aa_drain_overflow(pool);
-	kfree(pool->shared);
+	for_each_possible_cpu(cpu)
+		aa_drain_cpu(pool, cpu, false);
+	mutex_lock(&pool->lock);
+	while ((elem = aa_shared_pop(pool)))
+		aa_spill_add(pool, elem);
+	aa_collect(pool);
+	aa_release_pages(pool, AA_RELEASE_DESTROY, 0);
+	mutex_unlock(&pool->lock);
+}
+
+static void aa_pool_free(struct atomic_alloc_pool *pool)
+{
+	WARN_ON(!xa_empty(&pool->pages));
+	xa_destroy(&pool->pages);
+	mutex_destroy(&pool->lock);
 	free_percpu(pool->cpu);
 	kfree(pool);
+}
+
+/* Stop the kicks and the work items of a pool no caller can reach now. */
+static void aa_stop_workers(struct atomic_alloc_pool *pool)
+{
+	struct aa_cpu *pc;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		pc = per_cpu_ptr(pool->cpu, cpu);
+		irq_work_sync(&pc->kick);
+		cancel_delayed_work_sync(&pc->refill_work);
+	}
+	irq_work_sync(&pool->trim_kick);
+	cancel_work_sync(&pool->trim_work);
 }
 
 /**
@@ -1118,8 +1927,10 @@ static void aa_pool_free(struct atomic_alloc_pool *pool)
  *
  * Context: Process context.  May sleep.  Takes cpus_read_lock().
  * Return: the pool, ERR_PTR(-EINVAL) for bad @params (with a message
- * naming the field), ERR_PTR(-EEXIST) if a pool of that name exists, or
- * ERR_PTR(-ENOMEM) if it could not be filled; nothing is leaked on error.
+ * naming the field), ERR_PTR(-EEXIST) if a pool of that name exists,
+ * ERR_PTR(-ENODEV) on a CPU without a double-word cmpxchg, or
+ * ERR_PTR(-ENOMEM) if it could not be filled (with a message naming what
+ * sized it); nothing is leaked on error.
  */
 struct atomic_alloc_pool *
 atomic_alloc_create(const struct atomic_alloc_params *params)
@@ -1133,8 +1944,14 @@ atomic_alloc_create(const struct atomic_alloc_params *params)
 	err = aa_check_params(params);
 	if (err)
 		return ERR_PTR(err);
+	if (!aa_has_cmpxchg128()) {
+		pr_err("%s: this CPU has no double-word cmpxchg (cmpxchg16b)\n",
+		       params->name);
+		return ERR_PTR(-ENODEV);
+	}
 
-	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	/* A power-of-two kmalloc is naturally aligned: the tag bits are 0. */
+	pool = kzalloc(roundup_pow_of_two(sizeof(*pool)), GFP_KERNEL);
 	if (!pool)
 		return ERR_PTR(-ENOMEM);
 	strscpy(pool->name, params->name, sizeof(pool->name));
@@ -1146,19 +1963,30 @@ atomic_alloc_create(const struct atomic_alloc_params *params)
 	pool->dev = params->dev;
 	pool->dma_dir = params->dma_dir;
 	pool->zone_gfp = aa_zone_for(params->dev, params->gfp);
+	pool->per_page = 1;
+	if (params->buffer_bytes) {
+		pool->frag = true;
+		pool->buffer_bytes = params->buffer_bytes;
+		pool->align = aa_align_for(params);
+		pool->stride = ALIGN(params->buffer_bytes, pool->align);
+		pool->per_page = (PAGE_SIZE << pool->order) / pool->stride;
+		pool->stride_div = reciprocal_value(pool->stride);
+	}
 	pool->shared_target = params->shared_buffers ?: pool->high;
 	pool->shared_size = 2 * pool->shared_target;
-	raw_spin_lock_init(&pool->shared_lock);
+	mutex_init(&pool->lock);
+	INIT_LIST_HEAD(&pool->spill_pages);
+	INIT_LIST_HEAD(&pool->orphans);
+	xa_init_flags(&pool->pages, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
 	init_llist_head(&pool->overflow);
+	init_llist_head(&pool->drop);
+	init_llist_head(&pool->late);
+	pool->trim_kick = IRQ_WORK_INIT_HARD(aa_trim_kick_fn);
 	INIT_WORK(&pool->trim_work, aa_trim_work);
 	INIT_LIST_HEAD(&pool->list);
 
 	err = -ENOMEM;
-	pool->shared = kcalloc(pool->shared_size, sizeof(*pool->shared),
-			       GFP_KERNEL);
-	if (!pool->shared)
-		goto err_free;
-	pool->cpu = __alloc_percpu_gfp(struct_size(pc, pages, pool->high),
+	pool->cpu = __alloc_percpu_gfp(struct_size(pc, slots, pool->high),
 				       __alignof__(struct aa_cpu), GFP_KERNEL);
 	if (!pool->cpu)
 		goto err_free;
@@ -1166,6 +1994,7 @@ atomic_alloc_create(const struct atomic_alloc_params *params)
 		pc = per_cpu_ptr(pool->cpu, cpu);
 		pc->cpu = cpu;
 		pc->pool = pool;
+		pc->kick = IRQ_WORK_INIT_HARD(aa_refill_kick_fn);
 		INIT_DELAYED_WORK(&pc->refill_work, aa_refill_work);
 	}
 
@@ -1215,17 +2044,61 @@ atomic_alloc_create(const struct atomic_alloc_params *params)
 
 err_remove:
 	cpuhp_state_remove_instance_nocalls(aa_cpuhp_state, &pool->cpuhp_node);
-	pr_err("%s: could not fill the pool (%u x %lu bytes per CPU)\n",
-	       pool->name, pool->high, PAGE_SIZE << pool->order);
+	pr_err("%s: could not fill the pool: cpu_buffers %u per CPU and shared_buffers %u, of %u bytes each (order %u): %lu bytes per CPU\n",
+	       pool->name, pool->high, pool->shared_target,
+	       atomic_alloc_buf_bytes(pool), pool->order,
+	       aa_bytes_for(params, pool->per_page, pool->high));
 err_unlist:
 	mutex_lock(&aa_pools_lock);
 	list_del(&pool->list);
 	mutex_unlock(&aa_pools_lock);
 err_free:
+	if (pool->cpu) {
+		aa_stop_workers(pool);
+		aa_drain_all(pool);
+		rcu_barrier();
+	}
 	aa_pool_free(pool);
 	return ERR_PTR(err);
 }
 EXPORT_SYMBOL_GPL(atomic_alloc_create);
+
+/*
+ * Destroyed with buffers out: the frees that came after destroy (@late)
+ * go home; when the last one has, the pool's bookkeeping goes too.
+ * Returns true if @pool was freed.  aa_pools_lock held.
+ */
+static bool aa_zombie_collect(struct atomic_alloc_pool *pool)
+{
+	unsigned long n;
+
+	mutex_lock(&pool->lock);
+	n = aa_spill_llist(pool, &pool->late);
+	pool->zombie_out -= n;
+	aa_release_pages(pool, AA_RELEASE_DESTROY, 0);
+	mutex_unlock(&pool->lock);
+	if (pool->zombie_out > 0)
+		return false;
+	WARN_ON(pool->zombie_out < 0);
+	list_del(&pool->list);
+	aa_pool_free(pool);
+	return true;
+}
+
+static void aa_zombie_work_fn(struct work_struct *work)
+{
+	struct atomic_alloc_pool *pool, *tmp;
+
+	mutex_lock(&aa_pools_lock);
+	list_for_each_entry_safe(pool, tmp, &aa_zombies, list)
+		aa_zombie_collect(pool);
+	mutex_unlock(&aa_pools_lock);
+}
+
+static void aa_zombie_kick_fn(struct irq_work *work)
+{
+	queue_work(aa_wq, &aa_zombie_work);
+}
 
 /**
  * atomic_alloc_destroy() - stop a pool and free its buffers
@@ -1234,17 +2107,19 @@ EXPORT_SYMBOL_GPL(atomic_alloc_create);
  * Stops CPU hotplug handling, the shrinker and the refill worker, then
  * returns every buffer in the pool to the page allocator and removes the
  * DMA mappings.  The caller must have stopped allocating.  Buffers still
- * held by the caller are a caller bug: they are reported with a warning
- * and left alone (never freed under the caller); the pool's bookkeeping
- * stays until the module unloads, so that freeing them later is still
- * safe and returns them to the page allocator.
+ * out are a caller bug, reported with one warning, but handled: destroy
+ * unmaps them now (so that after it returns the pool never touches the
+ * device again, which may be gone by then), returns at once, and each late
+ * free releases its buffer; the last one frees the pool's bookkeeping.
  *
- * Context: Process context.  May sleep.
+ * Context: Process context.  May sleep (waits for an RCU grace period and
+ * for the pool's work items).
  */
 void atomic_alloc_destroy(struct atomic_alloc_pool *pool)
 {
 	struct atomic_alloc_stats st;
-	int cpu;
+	struct aa_page *meta;
+	unsigned long id;
 
 	if (IS_ERR_OR_NULL(pool))
 		return;
@@ -1258,35 +2133,40 @@ void atomic_alloc_destroy(struct atomic_alloc_pool *pool)
 
 	WRITE_ONCE(pool->dead, true);
 	/*
-	 * Alloc and free read ->dead with IRQs disabled, which is an RCU
-	 * read-side section: after this, none of them still pushes into or
-	 * pops from the arrays, and no new refill is queued.
+	 * Alloc and free read ->dead with preemption disabled, an RCU
+	 * read-side section: after this, none of them is still inside the
+	 * tiers or can still queue a kick; later frees go to ->late.
 	 */
 	synchronize_rcu();
 	/* Off the list first, so that aa_cpu_online() queues nothing more. */
 	mutex_lock(&aa_pools_lock);
-	list_del(&pool->list);
+	list_del_init(&pool->list);
 	mutex_unlock(&aa_pools_lock);
-	for_each_possible_cpu(cpu)
-		cancel_delayed_work_sync(&per_cpu_ptr(pool->cpu, cpu)->refill_work);
-	cancel_work_sync(&pool->trim_work);
+	aa_stop_workers(pool);
 
 	atomic_alloc_get_stats(pool, &st);
-	if (!st.outstanding) {
-		aa_pool_free(pool);
-		return;
-	}
+	aa_drain_all(pool);
 
-	WARN(1, "atomic_alloc: pool %s destroyed with %llu buffers outstanding\n",
-	     pool->name, st.outstanding);
-	for_each_possible_cpu(cpu)
-		aa_drain_cpu(pool, cpu, false, AA_RELEASE_DESTROY);
-	aa_release_list(pool, pool->shared, pool->shared_count,
-			AA_RELEASE_DESTROY);
-	pool->shared_count = 0;
-	aa_drain_overflow(pool);
+	mutex_lock(&pool->lock);
+	/* Nothing may touch the device after we return: unmap what is out. */
+	xa_for_each(&pool->pages, id, meta) {
+		if (pool->dev && !meta->scrubbed)
+			dma_unmap_page_attrs(pool->dev, meta->page->index,
+					     PAGE_SIZE << pool->order,
+					     pool->dma_dir,
+					     DMA_ATTR_SKIP_CPU_SYNC);
+		meta->scrubbed = true;
+		WRITE_ONCE(meta->page->index, DMA_MAPPING_ERROR);
+	}
+	pool->zombie_out = st.outstanding;
+	mutex_unlock(&pool->lock);
+
 	mutex_lock(&aa_pools_lock);
+	if (st.outstanding)
+		WARN(1, "atomic_alloc: pool %s destroyed with %llu buffers outstanding; each is released when it is freed\n",
+		     pool->name, st.outstanding);
 	list_add(&pool->list, &aa_zombies);
+	aa_zombie_collect(pool);
 	mutex_unlock(&aa_pools_lock);
 }
 EXPORT_SYMBOL_GPL(atomic_alloc_destroy);
@@ -1296,11 +2176,26 @@ void atomic_alloc_flush(struct atomic_alloc_pool *pool)
 {
 	int cpu;
 
-	for_each_possible_cpu(cpu)
-		flush_delayed_work(&per_cpu_ptr(pool->cpu, cpu)->refill_work);
+	for_each_possible_cpu(cpu) {
+		struct aa_cpu *pc = per_cpu_ptr(pool->cpu, cpu);
+
+		irq_work_sync(&pc->kick);
+		flush_delayed_work(&pc->refill_work);
+	}
+	irq_work_sync(&pool->trim_kick);
 	flush_work(&pool->trim_work);
+	aa_trim(pool, AA_RELEASE_OVERFLOW);
 }
 EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_flush);
+
+void atomic_alloc_flush_zombies(void)
+{
+	irq_work_sync(&aa_zombie_kick);
+	flush_work(&aa_zombie_work);
+	aa_zombie_work_fn(NULL);
+	rcu_barrier();
+}
+EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_flush_zombies);
 #endif
 
 /* ---- Module ---- */
@@ -1347,28 +2242,35 @@ err_wq:
 static void __exit atomic_alloc_exit(void)
 {
 	struct atomic_alloc_pool *pool, *tmp;
-	struct atomic_alloc_stats st;
+	struct aa_page *meta;
+	unsigned long id;
 	long held;
 
-	/* Pools whose owner destroyed them with buffers out. */
+	irq_work_sync(&aa_zombie_kick);
+	cancel_work_sync(&aa_zombie_work);
+	/* Pools destroyed with buffers out that never came back. */
+	mutex_lock(&aa_pools_lock);
 	list_for_each_entry_safe(pool, tmp, &aa_zombies, list) {
-		cancel_work_sync(&pool->trim_work);
-		aa_drain_overflow(pool);
-		atomic_alloc_get_stats(pool, &st);
-		if (st.outstanding)
-			pr_err("%s: %llu buffers were never freed\n", pool->name,
-			       st.outstanding);
+		if (aa_zombie_collect(pool))
+			continue;
+		pr_err("%s: %ld buffers were never freed; their pages stay allocated\n",
+		       pool->name, pool->zombie_out);
 		list_del(&pool->list);
+		xa_for_each(&pool->pages, id, meta)
+			kfree(meta);
+		xa_destroy(&pool->pages);
 		free_percpu(pool->cpu);
-		kfree(pool->shared);
 		kfree(pool);
 	}
 	WARN_ON(!list_empty(&aa_pools));
+	mutex_unlock(&aa_pools_lock);
 
 	debugfs_remove_recursive(aa_debugfs_root);
 	cpuhp_remove_state_nocalls(aa_cpuhp_online_state);
 	cpuhp_remove_multi_state(aa_cpuhp_state);
 	destroy_workqueue(aa_wq);
+	/* The RCU callbacks that free carved pages run our code. */
+	rcu_barrier();
 
 	held = atomic_alloc_pages_held();
 	if (held)
@@ -1380,7 +2282,7 @@ static void __exit atomic_alloc_exit(void)
 module_init(atomic_alloc_init);
 module_exit(atomic_alloc_exit);
 
-MODULE_DESCRIPTION("Per-CPU page pools for hard-IRQ and atomic context");
+MODULE_DESCRIPTION("Per-CPU pools of DMA buffers for any context, NMI and hard IRQ included");
 MODULE_AUTHOR("atomic_alloc developers");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION("0.2.0");

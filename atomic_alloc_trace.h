@@ -5,46 +5,59 @@
 #if !defined(_ATOMIC_ALLOC_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _ATOMIC_ALLOC_TRACE_H
 
+#include <linux/trace_events.h>
 #include <linux/tracepoint.h>
-
-/* Pool names are at most 31 characters (see struct atomic_alloc_params). */
-#define AA_TRACE_NAME_LEN	32
+#include <trace/events/mmflags.h>
 
 /* Why buffers went back to the page allocator. */
-#define AA_RELEASE_OVERFLOW	0	/* freed with every reserve full */
-#define AA_RELEASE_SHRINKER	1	/* surplus returned under pressure */
+#define AA_RELEASE_OVERFLOW	0	/* surplus: freed with every reserve full */
+#define AA_RELEASE_SHRINKER	1	/* surplus returned under memory pressure */
 #define AA_RELEASE_CPU_DEAD	2	/* a CPU went offline */
 #define AA_RELEASE_DESTROY	3	/* the pool was destroyed */
+#define AA_RELEASE_REFCNT	4	/* freed while someone else held a reference */
+
+/*
+ * Since 6.10 __assign_str() takes only the field and copies from the
+ * __string() source; before, it took the source too.  EVENT_NULL_STR came
+ * with that change.
+ */
+#ifndef aa_assign_pool
+#ifdef EVENT_NULL_STR
+#define aa_assign_pool		__assign_str(pool)
+#else
+#define aa_assign_pool		__assign_str(pool, pool)
+#endif
+#endif
 
 TRACE_EVENT(atomic_alloc_refill,
 	    TP_PROTO(const char *pool, int cpu, unsigned int added,
 		     unsigned int level, bool failed),
 	    TP_ARGS(pool, cpu, added, level, failed),
-	    TP_STRUCT__entry(__array(char, pool, AA_TRACE_NAME_LEN)
+	    TP_STRUCT__entry(__string(pool, pool)
 			     __field(int, cpu)
 			     __field(unsigned int, added)
 			     __field(unsigned int, level)
 			     __field(bool, failed)),
-	    TP_fast_assign(strscpy(__entry->pool, pool, AA_TRACE_NAME_LEN);
+	    TP_fast_assign(aa_assign_pool;
 			   __entry->cpu = cpu;
 			   __entry->added = added;
 			   __entry->level = level;
 			   __entry->failed = failed;),
-	    TP_printk("pool=%s cpu=%d added=%u level=%u%s", __entry->pool,
-		      __entry->cpu, __entry->added, __entry->level,
-		      __entry->failed ? " page allocator failed" : "")
+	    TP_printk("pool=%s cpu=%d added=%u level=%u failed=%d",
+		      __get_str(pool), __entry->cpu, __entry->added,
+		      __entry->level, __entry->failed)
 );
 
 TRACE_EVENT(atomic_alloc_fallback,
 	    TP_PROTO(const char *pool, int cpu, int tier),
 	    TP_ARGS(pool, cpu, tier),
-	    TP_STRUCT__entry(__array(char, pool, AA_TRACE_NAME_LEN)
+	    TP_STRUCT__entry(__string(pool, pool)
 			     __field(int, cpu)
 			     __field(int, tier)),
-	    TP_fast_assign(strscpy(__entry->pool, pool, AA_TRACE_NAME_LEN);
+	    TP_fast_assign(aa_assign_pool;
 			   __entry->cpu = cpu;
 			   __entry->tier = tier;),
-	    TP_printk("pool=%s cpu=%d tier=%s", __entry->pool, __entry->cpu,
+	    TP_printk("pool=%s cpu=%d tier=%s", __get_str(pool), __entry->cpu,
 		      __print_symbolic(__entry->tier,
 				       { 2, "shared" }, { 3, "page-allocator" }))
 );
@@ -52,35 +65,36 @@ TRACE_EVENT(atomic_alloc_fallback,
 TRACE_EVENT(atomic_alloc_fail,
 	    TP_PROTO(const char *pool, int cpu, gfp_t gfp, bool direct_allowed),
 	    TP_ARGS(pool, cpu, gfp, direct_allowed),
-	    TP_STRUCT__entry(__array(char, pool, AA_TRACE_NAME_LEN)
+	    TP_STRUCT__entry(__string(pool, pool)
 			     __field(int, cpu)
 			     __field(unsigned long, gfp)
 			     __field(bool, direct_allowed)),
-	    TP_fast_assign(strscpy(__entry->pool, pool, AA_TRACE_NAME_LEN);
+	    TP_fast_assign(aa_assign_pool;
 			   __entry->cpu = cpu;
 			   __entry->gfp = (__force unsigned long)gfp;
 			   __entry->direct_allowed = direct_allowed;),
-	    TP_printk("pool=%s cpu=%d gfp=%#lx%s", __entry->pool, __entry->cpu,
-		      __entry->gfp,
-		      __entry->direct_allowed ? "" : " (page allocator not allowed here)")
+	    TP_printk("pool=%s cpu=%d gfp=%s direct_allowed=%d",
+		      __get_str(pool), __entry->cpu,
+		      show_gfp_flags(__entry->gfp), __entry->direct_allowed)
 );
 
 TRACE_EVENT(atomic_alloc_release,
-	    TP_PROTO(const char *pool, unsigned int count, int why),
-	    TP_ARGS(pool, count, why),
-	    TP_STRUCT__entry(__array(char, pool, AA_TRACE_NAME_LEN)
-			     __field(unsigned int, count)
-			     __field(int, why)),
-	    TP_fast_assign(strscpy(__entry->pool, pool, AA_TRACE_NAME_LEN);
-			   __entry->count = count;
-			   __entry->why = why;),
-	    TP_printk("pool=%s released=%u reason=%s", __entry->pool,
-		      __entry->count,
-		      __print_symbolic(__entry->why,
+	    TP_PROTO(const char *pool, unsigned int released, int reason),
+	    TP_ARGS(pool, released, reason),
+	    TP_STRUCT__entry(__string(pool, pool)
+			     __field(unsigned int, released)
+			     __field(int, reason)),
+	    TP_fast_assign(aa_assign_pool;
+			   __entry->released = released;
+			   __entry->reason = reason;),
+	    TP_printk("pool=%s released=%u reason=%s", __get_str(pool),
+		      __entry->released,
+		      __print_symbolic(__entry->reason,
 				       { AA_RELEASE_OVERFLOW, "overflow" },
 				       { AA_RELEASE_SHRINKER, "shrinker" },
 				       { AA_RELEASE_CPU_DEAD, "cpu-dead" },
-				       { AA_RELEASE_DESTROY, "destroy" }))
+				       { AA_RELEASE_DESTROY, "destroy" },
+				       { AA_RELEASE_REFCNT, "refcnt" }))
 );
 
 #endif /* _ATOMIC_ALLOC_TRACE_H */

@@ -545,7 +545,7 @@ EXPORT_SYMBOL_IF_KUNIT(audio_sim_check_config);
  *   cpu_buffers     = streams_per_cpu * (ring_entries + 1 + refill_buffers)
  *
  * capped at %ATOMIC_ALLOC_MAX_CPU_BUFFERS and at
- * %ATOMIC_ALLOC_MAX_CPU_PAGES >> order.  The defaults (192 kHz, 2 x s24_le,
+ * %ATOMIC_ALLOC_MAX_CPU_BYTES of buffers.  The defaults (192 kHz, 2 x s24_le,
  * order 0: 512 frames per buffer, 64 entries, 1 stream) give
  * 1 * (64 + 1 + 1) = 66 buffers of 4 KiB per CPU.
  *
@@ -562,8 +562,9 @@ void audio_sim_pool_params(const struct audio_sim_config *cfg,
 						  AUDIO_SIM_REFILL_LATENCY_MS));
 	unsigned int per_cpu = DIV_ROUND_UP(cfg->streams, num_online_cpus()) *
 			       (cfg->ring_entries + 1 + refill);
-	unsigned int max = min(ATOMIC_ALLOC_MAX_CPU_BUFFERS,
-			       ATOMIC_ALLOC_MAX_CPU_PAGES >> cfg->order);
+	unsigned int max = min_t(unsigned long, ATOMIC_ALLOC_MAX_CPU_BUFFERS,
+				 ATOMIC_ALLOC_MAX_CPU_BYTES /
+				 (PAGE_SIZE << cfg->order));
 
 	memset(params, 0, sizeof(*params));
 	params->name = name;

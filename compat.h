@@ -8,10 +8,12 @@
 #ifndef _ATOMIC_ALLOC_COMPAT_H
 #define _ATOMIC_ALLOC_COMPAT_H
 
+#include <linux/atomic.h>
 #include <linux/fault-inject.h>
 #include <linux/lockdep.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
+#include <linux/types.h>
 
 /* lockdep_assert_no_hardirq() arrived in 6.2. */
 #ifndef lockdep_assert_no_hardirq
@@ -118,5 +120,107 @@ static inline void aa_shrinker_destroy(struct shrinker *s)
 	kfree(container_of(s, struct aa_shrinker, shrinker));
 }
 #endif
+
+/*
+ * The top of a lock-free stack: a pointer and a tag that change together in
+ * one double-word compare-and-exchange (cmpxchg16b on x86, casp or
+ * ldxp/stxp on arm64).  6.5 replaced cmpxchg_double() by cmpxchg128().
+ */
+#ifdef system_has_cmpxchg128
+struct aa_stack {
+	union {
+		struct {
+			void *first;
+			unsigned long tag;
+		};
+		u128 full;
+	};
+} __aligned(16);
+
+static inline bool aa_has_cmpxchg128(void)
+{
+	return system_has_cmpxchg128();
+}
+
+/* On failure *@old is updated to what @st held. */
+static inline bool aa_stack_cmpxchg(struct aa_stack *st, struct aa_stack *old,
+				    struct aa_stack new)
+{
+	return try_cmpxchg128(&st->full, &old->full, new.full);
+}
+
+/*
+ * The same, atomic against interrupts and NMIs on this CPU only (no lock
+ * prefix): for a stack that only its own CPU changes.
+ */
+static inline bool aa_stack_cmpxchg_local(struct aa_stack *st,
+					  struct aa_stack *old,
+					  struct aa_stack new)
+{
+	return try_cmpxchg128_local(&st->full, &old->full, new.full);
+}
+#else
+struct aa_stack {
+	void *first;
+	unsigned long tag;
+} __aligned(16);
+
+static inline bool aa_has_cmpxchg128(void)
+{
+	return system_has_cmpxchg_double();
+}
+
+static inline bool aa_stack_cmpxchg(struct aa_stack *st, struct aa_stack *old,
+				    struct aa_stack new)
+{
+	if (cmpxchg_double(&st->first, &st->tag, old->first, old->tag,
+			   new.first, new.tag))
+		return true;
+	old->tag = READ_ONCE(st->tag);
+	old->first = READ_ONCE(st->first);
+	return false;
+}
+
+static inline bool aa_stack_cmpxchg_local(struct aa_stack *st,
+					  struct aa_stack *old,
+					  struct aa_stack new)
+{
+	if (cmpxchg_double_local(&st->first, &st->tag, old->first, old->tag,
+				 new.first, new.tag))
+		return true;
+	old->tag = READ_ONCE(st->tag);
+	old->first = READ_ONCE(st->first);
+	return false;
+}
+#endif
+
+/*
+ * Does the current context hold a raw spinlock (a lock whose lockdep wait
+ * type is LD_WAIT_SPIN) in its own irq context?  lockdep knows, in every
+ * kernel with CONFIG_LOCKDEP; elsewhere nobody can tell and the answer is
+ * no.  The walk mirrors check_wait_context() in kernel/locking/lockdep.c.
+ */
+static inline bool aa_raw_lock_held(void)
+{
+#ifdef CONFIG_LOCKDEP
+	struct task_struct *t = current;
+	unsigned int ctx = 0;
+	int i;
+
+#ifdef CONFIG_TRACE_IRQFLAGS
+	ctx = t->softirq_context ? 1 : 0;	/* bit 0: softirq */
+#endif
+	for (i = t->lockdep_depth - 1; i >= 0; i--) {
+		const struct held_lock *h = &t->held_locks[i];
+
+		if (h->irq_context != ctx)
+			break;
+		if (h->instance && h->instance->wait_type_inner == LD_WAIT_SPIN &&
+		    h->instance->lock_type != LD_LOCK_WAIT_OVERRIDE)
+			return true;
+	}
+#endif
+	return false;
+}
 
 #endif /* _ATOMIC_ALLOC_COMPAT_H */

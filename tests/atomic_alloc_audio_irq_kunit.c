@@ -291,8 +291,8 @@ static void audio_irq_test_pool_params(struct kunit *test)
 	cfg.ring_entries = 4096;
 	audio_sim_pool_params(&cfg, dev, TEST_POOL, &params);
 	KUNIT_EXPECT_EQ(test, params.cpu_buffers,
-			(unsigned int)(ATOMIC_ALLOC_MAX_CPU_PAGES >>
-				       ATOMIC_ALLOC_MAX_ORDER));
+			(unsigned int)(ATOMIC_ALLOC_MAX_CPU_BYTES /
+				       (PAGE_SIZE << ATOMIC_ALLOC_MAX_ORDER)));
 
 	/* Streams that share a CPU share its array. */
 	cfg = test_default_cfg;
