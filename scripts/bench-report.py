@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 
+# Contexts the report knows by name; one the module adds later (bench_ctx.c)
+# is listed after these under its own name (Run.contexts(), ctx_text()).
 CTX_ORDER = ["irqoff", "hardirq", "bh"]
 CTX_TEXT = {
     "irqoff": "IRQs off",
@@ -49,6 +51,10 @@ SCENARIO_TEXT = {
     "quiet": "Scenario 1: quiet heap",
     "labyrinth": "Scenario 2: labyrinth",
 }
+
+
+def ctx_text(ctx):
+    return CTX_TEXT.get(ctx, ctx)
 
 
 def kv(line):
@@ -166,6 +172,14 @@ class Run:
             elif word == "BTIME":
                 self.times.append(d)
 
+    def contexts(self):
+        """CTX_ORDER, then any other context of the log, as it came."""
+        seen = list(CTX_ORDER)
+        for k in list(self.rows) + [s[:4] for s in self.skips]:
+            if k[3] not in seen:
+                seen.append(k[3])
+        return seen
+
     def row(self, tag, method, order, ctx):
         return self.rows.get((tag, method, order, ctx))
 
@@ -244,7 +258,8 @@ def sorted_rows(run, tag):
 
     def sk(k):
         m = METHOD_ORDER.index(k[1]) if k[1] in METHOD_ORDER else 99
-        return (m, k[2], CTX_ORDER.index(k[3]) if k[3] in CTX_ORDER else 9)
+        ctxs = run.contexts()
+        return (m, k[2], ctxs.index(k[3]))
     return sorted(keys, key=sk)
 
 
@@ -411,7 +426,7 @@ def plot_tables(run, tmp, png, title):
         return False
     panels = []
     for tag in tags:
-        for ctx in CTX_ORDER:
+        for ctx in run.contexts():
             series = []
             for (method, order), (label, color, dt) in PLOT_STYLE.items():
                 key = (tag, method, order, ctx)
@@ -579,7 +594,7 @@ def scenario_md(run, tag):
                 return "n/a"
             return fmt_ratio(a[k], b[k])
         tot = r["n"] + r["fail"]
-        rows.append([name, order, CTX_TEXT[ctx], tot,
+        rows.append([name, order, ctx_text(ctx), tot,
                      "%.1f%%" % fail_pct(r) if r["fail"] else "0",
                      fmt_ns(r["p50"]) if ok else "n/a",
                      fmt_ns(r["p99"]) if ok else "n/a",
@@ -600,7 +615,7 @@ def scenario_md(run, tag):
             if k in seen:
                 continue
             seen.add(k)
-            out.append("- %s, %s: %s" % (method, CTX_TEXT[ctx], why))
+            out.append("- %s, %s: %s" % (method, ctx_text(ctx), why))
     return "\n".join(out)
 
 
@@ -938,7 +953,8 @@ def main():
         L.append(notes)
         L.append("")
     for tag in ("quiet", "labyrinth"):
-        tm = [run.row(tag, "timer", 0, c) for c in CTX_ORDER]
+        ctxs = run.contexts()
+        tm = [run.row(tag, "timer", 0, c) for c in ctxs]
         if not any(tm):
             continue
         L.append("## %s" % SCENARIO_TEXT[tag])
@@ -979,8 +995,8 @@ def main():
                                     d.get("shrunk", "?")] for d in lab]))
                 L.append("")
         L.append("Timer overhead (empty pair through the same loop): " + "; ".join(
-            "%s p50 %s, p99.9 %s" % (CTX_TEXT[c], fmt_ns(r["p50"]), fmt_ns(r["p999"]))
-            for c, r in zip(CTX_ORDER, tm) if r) + ". The figures below include it.")
+            "%s p50 %s, p99.9 %s" % (ctx_text(c), fmt_ns(r["p50"]), fmt_ns(r["p999"]))
+            for c, r in zip(ctxs, tm) if r) + ". The figures below include it.")
         L.append("")
         L.append(scenario_md(run, tag))
         L.append("")

@@ -23,6 +23,7 @@
 . /lib.sh
 
 BENCH=/sys/kernel/debug/atomic_alloc_bench
+LAB=/sys/kernel/debug/atomic_alloc_labyrinth
 AUDIO=$DBG/audio
 STREAMS=4
 # 192 kHz, 24 bit; see scripts/bench.sh for why 8 channels and order 0.
@@ -75,7 +76,8 @@ high_order_free() {
 	awk '{ for (i = 6; i <= NF; i++) n += $i } END { print n + 0 }' /proc/buddyinfo
 }
 
-# build_labyrinth: fragment memory (see atomic_alloc_bench.c).  Watermark
+# build_labyrinth: fragment memory (atomic_alloc_labyrinth.ko, driven through
+# the benchmark so that its BLAB lines land in the output).  Watermark
 # boosting is turned off first: the labyrinth pins memory that no reclaim
 # can free, so a boosted min watermark would only wake the OOM killer.
 build_labyrinth() {
@@ -92,6 +94,14 @@ load_core() {
 		aa_done
 		exit 1
 	fi
+	if insmod "$MODDIR/atomic_alloc_labyrinth.ko"; then
+		ok "bench: insmod atomic_alloc_labyrinth"
+	else
+		not_ok "bench: insmod atomic_alloc_labyrinth"
+		rmmod atomic_alloc
+		aa_done
+		exit 1
+	fi
 }
 
 unload_all() {
@@ -101,6 +111,12 @@ unload_all() {
 		rmmod atomic_alloc_audio
 	fi
 	expect_eq "bench: pages_held == 0 with every pool gone" "$(pages_held)" 0
+	if module_loaded atomic_alloc_labyrinth; then
+		echo release >"$LAB/control"
+		expect_eq "bench: the labyrinth holds no page after its release" \
+			"$(dbg_get "$LAB/status" pages_held)" 0
+		check "bench: rmmod atomic_alloc_labyrinth" rmmod atomic_alloc_labyrinth
+	fi
 	dmesg_mark
 	check "bench: rmmod atomic_alloc" rmmod atomic_alloc
 	if dmesg_new | grep -q "atomic_alloc: unloaded, all pages returned"; then
