@@ -30,9 +30,16 @@
  *     odd ones, and free odd pinned pages wherever the zone is below its
  *     target.  A freed page's buddy is always pinned, so nothing merges.
  *
- * Hold (lab_hold(), every hold_ms): bring each zone back to its target,
- * freeing odd pinned pages or pinning more.  Blocks that merge later (frees
- * by others, a used reserve block's remainder) are broken up by a sweep:
+ * Hold (lab_hold(), every hold_ms on every CPU that was online at the
+ * build): bring each zone back to its target, freeing odd pinned pages or
+ * pinning more, and (hold_sweep, the default) break up every free block of
+ * order >= 1 in the buddy lists and in that CPU's per-CPU lists, as the
+ * build did.  Blocks merge again all the time: frees by others, the
+ * remainder of a reserve block that reclaim used, a driver that frees its
+ * order-2 buffer on another CPU and would take it back from the buddy
+ * lists a moment later.  Without the sweep in the hold, such a driver
+ * could recycle the few blocks it once got and never see the labyrinth.
+ * A full sweep (the per-CPU lists of order-0 pages too) is
  * aa_labyrinth_sweep() on every CPU, aa_labyrinth_sweep_here() on the
  * caller's.  Release frees everything.
  *
@@ -46,8 +53,8 @@
  * - lab.lock (a mutex) guards all labyrinth state.  A build or a sweep
  *   holds it while the per-CPU sweeps it waits for (work_on_cpu()) act on
  *   its behalf; aa_labyrinth_sweep_here() takes it in the caller's thread;
- *   the hold work takes it for each pass; release stops the hold work and
- *   the shrinker first.  Everything runs in process context.
+ *   each CPU's hold work takes it for each pass; release stops the hold
+ *   works and the shrinker first.  Everything runs in process context.
  * - The reclaim reserve (lab_reserve) is taken by the shrinker, from direct
  *   reclaim in any task, under lab_reserve_lock (a spinlock, never held
  *   across an allocation), and never under lab.lock, which a reclaiming
@@ -95,11 +102,14 @@
 
 static unsigned int hold_ms = 5;
 module_param(hold_ms, uint, 0444);
-MODULE_PARM_DESC(hold_ms, "interval of the hold work that keeps every zone at its target, ms (1-1000, default 5)");
+MODULE_PARM_DESC(hold_ms, "interval of each CPU's hold pass, ms (1-1000, default 5; at least a jiffy)");
+
+static bool hold_sweep = true;
+module_param(hold_sweep, bool, 0444);
+MODULE_PARM_DESC(hold_sweep, "the hold pass also breaks up free blocks of order >= 1 (default Y; N: it only keeps free memory between the watermarks)");
 
 struct lab_state {
 	struct mutex lock;	/* everything below, see the top of the file */
-	struct delayed_work hold;
 	/* From here on, zeroed by every build. */
 	bool active;
 	struct page **pages;	/* pinned by us */
@@ -116,8 +126,17 @@ struct lab_state {
 	unsigned long hold_passes;
 	unsigned long hold_grabbed;
 	unsigned long hold_released;
+	unsigned long hold_swept;
 	unsigned long shrunk;
 };
+
+/* One hold work per CPU, queued on that CPU. */
+struct lab_hold_cpu {
+	struct delayed_work work;
+	unsigned int cpu;
+};
+
+static DEFINE_PER_CPU(struct lab_hold_cpu, lab_hold_works);
 
 static struct lab_state lab;
 
@@ -292,18 +311,21 @@ static void lab_top_up(struct zone *zone, unsigned long *released)
  * pay back before the next one, so the zone never drops far below its
  * target.
  *
- * First empty this CPU's per-CPU lists of order-0 pages: they are free
- * memory the buddy lists do not show, and when they go back they merge
- * with each other into blocks of any order.
+ * With @pcp0, first empty this CPU's per-CPU lists of order-0 pages: they
+ * are free memory the buddy lists do not show, and when they go back they
+ * merge with each other into blocks of any order.  (The per-CPU lists of
+ * higher orders are emptied by the loop itself: an allocation takes from
+ * them first.)
  */
-static void lab_sweep_zone(struct zone *zone, gfp_t gfp)
+static void lab_sweep_zone(struct zone *zone, gfp_t gfp, bool pcp0)
 {
-	unsigned long n, pfn, i;
+	unsigned long n = 0, pfn, i;
 	unsigned int order;
 	struct page *page;
 
-	n = READ_ONCE(per_cpu_ptr(zone->per_cpu_pageset,
-				  raw_smp_processor_id())->count);
+	if (pcp0)
+		n = READ_ONCE(per_cpu_ptr(zone->per_cpu_pageset,
+					  raw_smp_processor_id())->count);
 	while (n--) {
 		page = alloc_pages(gfp, 0);
 		if (!page || !lab_pin(page))
@@ -333,9 +355,9 @@ static void lab_sweep_zone(struct zone *zone, gfp_t gfp)
 /*
  * The per-CPU lists are per migrate type (and order), and an allocation
  * takes from its own type's list first: sweep as each type.  On the
- * caller's CPU, lab.lock held.
+ * caller's CPU, lab.lock held; @pcp0 as for lab_sweep_zone().
  */
-static void lab_sweep(void)
+static void lab_sweep(bool pcp0)
 {
 	static const gfp_t types[] = { 0, __GFP_MOVABLE, __GFP_RECLAIMABLE };
 	struct zone *zone;
@@ -354,16 +376,17 @@ static void lab_sweep(void)
 		 * pages others could then not use).
 		 */
 		for (t = 0; t < ARRAY_SIZE(types); t++)
-			lab_sweep_zone(zone, gfp | types[t] | __GFP_NOMEMALLOC);
+			lab_sweep_zone(zone, gfp | types[t] | __GFP_NOMEMALLOC,
+				       pcp0);
 		/* Last, what only atomic allocations reach: that reserve. */
-		lab_sweep_zone(zone, gfp);
+		lab_sweep_zone(zone, gfp, pcp0);
 	}
 }
 
 /* Per CPU (work_on_cpu()), on behalf of a caller that holds lab.lock. */
 static long lab_sweep_fn(void *arg)
 {
-	lab_sweep();
+	lab_sweep(true);
 	return 0;
 }
 
@@ -383,16 +406,49 @@ static void lab_balance(unsigned long *grabbed, unsigned long *released)
 	}
 }
 
+/* One CPU's hold pass; it queues the next one on the same CPU. */
 static void lab_hold(struct work_struct *work)
 {
+	struct lab_hold_cpu *h = container_of(to_delayed_work(work),
+					      struct lab_hold_cpu, work);
+	unsigned long swept;
+
 	mutex_lock(&lab.lock);
 	if (lab.active) {
 		lab_balance(&lab.hold_grabbed, &lab.hold_released);
+		if (hold_sweep) {
+			swept = lab.swept;
+			lab_sweep(false);
+			lab.hold_swept += lab.swept - swept;
+		}
 		lab.hold_passes++;
-		queue_delayed_work(system_wq, &lab.hold,
-				   msecs_to_jiffies(hold_ms));
+		/* A CPU gone offline is no longer held. */
+		if (cpu_online(h->cpu))
+			queue_delayed_work_on(h->cpu, system_wq, &h->work,
+					      msecs_to_jiffies(hold_ms));
 	}
 	mutex_unlock(&lab.lock);
+}
+
+static void lab_hold_start(void)
+{
+	unsigned int cpu;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu)
+		queue_delayed_work_on(cpu, system_wq,
+				      &per_cpu(lab_hold_works, cpu).work,
+				      msecs_to_jiffies(hold_ms));
+	cpus_read_unlock();
+}
+
+/* lab.active is false: each work sees it and does not requeue. */
+static void lab_hold_stop(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		cancel_delayed_work_sync(&per_cpu(lab_hold_works, cpu).work);
 }
 
 /*
@@ -557,7 +613,7 @@ int aa_labyrinth_build(void)
 	 */
 	lab_sweep_all();
 	lab.active = true;
-	queue_delayed_work(system_wq, &lab.hold, msecs_to_jiffies(hold_ms));
+	lab_hold_start();
 	pr_info("built: %lu pages pinned, %lu blocks broken up, reserve %u x order %d\n",
 		lab.nr, lab.swept, lab_reserve_nr, LAB_RESERVE_ORDER);
 	mutex_unlock(&lab.lock);
@@ -619,7 +675,7 @@ unsigned long aa_labyrinth_sweep_here(void)
 	mutex_lock(&lab.lock);
 	if (lab.active) {
 		n = lab.swept;
-		lab_sweep();
+		lab_sweep(true);
 		n = lab.swept - n;
 	}
 	mutex_unlock(&lab.lock);
@@ -630,10 +686,10 @@ EXPORT_SYMBOL_GPL(aa_labyrinth_sweep_here);
 /**
  * aa_labyrinth_release() - give every page back
  *
- * Stops the hold work and the shrinker, then frees every pinned page and
+ * Stops the hold works and the shrinker, then frees every pinned page and
  * the reserve.  Nothing when no labyrinth stands.
  *
- * Context: Process context; takes a mutex and waits for the hold work.
+ * Context: Process context; takes a mutex and waits for the hold works.
  */
 void aa_labyrinth_release(void)
 {
@@ -644,8 +700,7 @@ void aa_labyrinth_release(void)
 	}
 	lab.active = false;
 	mutex_unlock(&lab.lock);
-	/* The work sees !active and does not requeue; wait for it. */
-	cancel_delayed_work_sync(&lab.hold);
+	lab_hold_stop();
 	bench_shrinker_unregister(&lab_shrinker);
 	mutex_lock(&lab.lock);
 	pr_info("released: %lu pinned pages and %u reserve blocks freed\n",
@@ -680,6 +735,7 @@ void aa_labyrinth_get_stats(struct aa_labyrinth_stats *st)
 	st->hold_passes = lab.hold_passes;
 	st->hold_grabbed = lab.hold_grabbed;
 	st->hold_released = lab.hold_released;
+	st->hold_swept = lab.hold_swept;
 	st->shrunk = READ_ONCE(lab.shrunk);
 	mutex_unlock(&lab.lock);
 }
@@ -742,6 +798,7 @@ static int lab_status_show(struct seq_file *m, void *v)
 	seq_printf(m, "hold_passes: %lu\n", st.hold_passes);
 	seq_printf(m, "hold_grabbed: %lu\n", st.hold_grabbed);
 	seq_printf(m, "hold_released: %lu\n", st.hold_released);
+	seq_printf(m, "hold_swept: %lu\n", st.hold_swept);
 	seq_printf(m, "shrunk: %lu\n", st.shrunk);
 	return 0;
 }
@@ -797,13 +854,18 @@ static const struct file_operations lab_control_fops = {
 
 static int __init atomic_alloc_labyrinth_init(void)
 {
+	unsigned int cpu;
+
 	if (!hold_ms || hold_ms > LAB_HOLD_MS_MAX) {
 		pr_err("hold_ms must be 1..%d, not %u\n", LAB_HOLD_MS_MAX,
 		       hold_ms);
 		return -EINVAL;
 	}
 	mutex_init(&lab.lock);
-	INIT_DELAYED_WORK(&lab.hold, lab_hold);
+	for_each_possible_cpu(cpu) {
+		per_cpu(lab_hold_works, cpu).cpu = cpu;
+		INIT_DELAYED_WORK(&per_cpu(lab_hold_works, cpu).work, lab_hold);
+	}
 	lab_dir = debugfs_create_dir("atomic_alloc_labyrinth", NULL);
 	debugfs_create_file("control", 0200, lab_dir, NULL, &lab_control_fops);
 	debugfs_create_file("status", 0444, lab_dir, NULL, &lab_status_fops);

@@ -27,9 +27,10 @@
  * @swept:	free blocks of order >= 1 taken and broken up.
  * @released:	odd pinned pages given back to bring a zone to its target
  *		during the build and the sweeps.
- * @hold_passes: passes of the hold work.
+ * @hold_passes: passes of the hold work, all CPUs.
  * @hold_grabbed: pages the hold work pinned.
  * @hold_released: pages the hold work gave back.
+ * @hold_swept:	free blocks of order >= 1 the hold work broke up.
  * @shrunk:	pages direct reclaim got back from the reserve.
  */
 struct aa_labyrinth_stats {
@@ -44,6 +45,7 @@ struct aa_labyrinth_stats {
 	unsigned long hold_passes;
 	unsigned long hold_grabbed;
 	unsigned long hold_released;
+	unsigned long hold_swept;
 	unsigned long shrunk;
 };
 

@@ -224,6 +224,7 @@ static void bench_print_lab_zone(const struct aa_labyrinth_zone *z, void *arg)
 	bench_kv("hold_passes", l->st.hold_passes);
 	bench_kv("hold_grabbed", l->st.hold_grabbed);
 	bench_kv("hold_released", l->st.hold_released);
+	bench_kv("hold_swept", l->st.hold_swept);
 	bench_kv("shrunk", l->st.shrunk);
 	bench_kv("reserve_blocks", l->st.reserve_blocks);
 	bench_kv("reserve_order", l->st.reserve_order);
