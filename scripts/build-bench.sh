@@ -5,8 +5,8 @@
 #
 # Build bench/ out of tree against the Debian headers of RELEASE (a flavour
 # 6.1, 6.1-rt, 6.12 or 6.12-rt picks the newest installed release of it):
-# the benchmark atomic_alloc_bench.ko and the test-support module
-# atomic_alloc_labyrinth.ko.  scripts/bench.sh and
+# the benchmark atomic_alloc_bench.ko and the test-support modules
+# atomic_alloc_labyrinth.ko and atomic_alloc_naive.ko.  scripts/bench.sh and
 # scripts/demo.sh use it; nothing else builds bench/.
 #
 # First builds the project (scripts/build-module.sh), whose Module.symvers
@@ -17,10 +17,10 @@
 #
 # Fails on a make error and on any warning (compiler, sparse or modpost).
 # On success prints two lines on stdout: the project's build directory and
-# then bench/'s (with the .ko files).  Log: $AA_LOGS/build-bench-RELEASE.log.
+# then bench/'s (with the three .ko files).  Log: $AA_LOGS/build-bench-RELEASE.log.
 #
 # With KO_DIR and MODULE names (atomic_alloc, atomic_alloc_audio,
-# atomic_alloc_bench, atomic_alloc_labyrinth), empties
+# atomic_alloc_bench, atomic_alloc_labyrinth, atomic_alloc_naive), empties
 # KO_DIR of .ko files and copies those modules into it while the build lock
 # is held, so that a concurrent build of another checkout cannot slip in.
 set -euo pipefail
@@ -78,7 +78,7 @@ if [ "$rc" -ne 0 ] || grep -E -i -q 'warning:' "$log"; then
 	fi
 	aa_die "bench/ does not build W=1 C=1 clean against $release (make exit $rc; log: $log)"
 fi
-for ko in atomic_alloc_bench atomic_alloc_labyrinth; do
+for ko in atomic_alloc_bench atomic_alloc_labyrinth atomic_alloc_naive; do
 	[ -f "$bdir/bench/$ko.ko" ] || aa_die "the build made no $ko.ko (log: $log)"
 done
 aa_info "built bench/ against $release in $(aa_elapsed)"
