@@ -33,12 +33,16 @@
  * Hold (lab_hold(), every hold_ms on every CPU that was online at the
  * build): bring each zone back to its target, freeing odd pinned pages or
  * pinning more, and (hold_sweep, the default) break up every free block of
- * order >= 1 in the buddy lists and in that CPU's per-CPU lists, as the
- * build did.  Blocks merge again all the time: frees by others, the
- * remainder of a reserve block that reclaim used, a driver that frees its
- * order-2 buffer on another CPU and would take it back from the buddy
- * lists a moment later.  Without the sweep in the hold, such a driver
- * could recycle the few blocks it once got and never see the labyrinth.
+ * order >= 1 in the buddy lists and in that CPU's per-CPU lists.  Blocks
+ * merge again all the time: frees by others, the remainder of a reserve
+ * block that reclaim used, a driver that frees its order-2 buffer on
+ * another CPU and would take it back from the buddy lists a moment later.
+ * Without the sweep in the hold, such a driver could recycle the few
+ * blocks it once got and never see the labyrinth.  The hold does not break
+ * up what it finds but puts it into the reclaim reserve, as long as the
+ * reserve holds fewer pages than at the build: otherwise every direct
+ * reclaim would cost a whole reserve block (it uses a part, the hold would
+ * take the rest), and the reserve would run dry.
  * A full sweep (the per-CPU lists of order-0 pages too) is
  * aa_labyrinth_sweep() on every CPU, aa_labyrinth_sweep_here() on the
  * caller's.  Release frees everything.
@@ -58,8 +62,9 @@
  * - The reclaim reserve (lab_reserve) is taken by the shrinker, from direct
  *   reclaim in any task, under lab_reserve_lock (a spinlock, never held
  *   across an allocation), and never under lab.lock, which a reclaiming
- *   task may be waiting for.  lab.shrunk is written there with WRITE_ONCE()
- *   and only reported.
+ *   task may be waiting for.  The hold adds to it under lab.lock, taking
+ *   lab_reserve_lock inside.  lab.shrunk is written by the shrinker with
+ *   WRITE_ONCE() and only reported.
  * - The statistics are read under lab.lock (aa_labyrinth_get_stats());
  *   zone counters are read without a lock, as /proc/buddyinfo does.
  */
@@ -99,6 +104,14 @@
  */
 #define LAB_RESERVE_ORDER	4
 #define LAB_RESERVE_BLOCKS	1024
+/* Blocks of any order the hold may put back: more slots than at the build. */
+#define LAB_RESERVE_SLOTS	(4 * LAB_RESERVE_BLOCKS)
+
+/* Ways to sweep (lab_sweep()). */
+/* First empty this CPU's per-CPU lists of order-0 pages. */
+#define LAB_SWEEP_PCP0		BIT(0)
+/* Put blocks into the reserve, while it is below its size at the build. */
+#define LAB_SWEEP_ADOPT		BIT(1)
 
 static unsigned int hold_ms = 5;
 module_param(hold_ms, uint, 0444);
@@ -127,6 +140,7 @@ struct lab_state {
 	unsigned long hold_grabbed;
 	unsigned long hold_released;
 	unsigned long hold_swept;
+	unsigned long hold_adopted;
 	unsigned long shrunk;
 };
 
@@ -140,9 +154,17 @@ static DEFINE_PER_CPU(struct lab_hold_cpu, lab_hold_works);
 
 static struct lab_state lab;
 
+/* One block of the reclaim reserve. */
+struct lab_block {
+	struct page *page;
+	unsigned int order;
+};
+
 static DEFINE_SPINLOCK(lab_reserve_lock);
-static struct page *lab_reserve[LAB_RESERVE_BLOCKS];
-static unsigned int lab_reserve_nr;
+static struct lab_block lab_reserve[LAB_RESERVE_SLOTS];
+static unsigned int lab_reserve_nr;		/* blocks */
+static unsigned long lab_reserve_pages;		/* pages in them */
+static unsigned long lab_reserve_size;		/* pages at the build */
 static struct bench_shrinker lab_shrinker;
 
 static gfp_t lab_zone_gfp(struct zone *zone, bool *ok)
@@ -311,19 +333,22 @@ static void lab_top_up(struct zone *zone, unsigned long *released)
  * pay back before the next one, so the zone never drops far below its
  * target.
  *
- * With @pcp0, first empty this CPU's per-CPU lists of order-0 pages: they
- * are free memory the buddy lists do not show, and when they go back they
- * merge with each other into blocks of any order.  (The per-CPU lists of
- * higher orders are emptied by the loop itself: an allocation takes from
- * them first.)
+ * With LAB_SWEEP_PCP0 in @how, first empty this CPU's per-CPU lists of
+ * order-0 pages: they are free memory the buddy lists do not show, and when
+ * they go back they merge with each other into blocks of any order.  (The
+ * per-CPU lists of higher orders are emptied by the loop itself: an
+ * allocation takes from them first.)  With LAB_SWEEP_ADOPT, a block goes
+ * into the reclaim reserve whole while the reserve has room.
  */
-static void lab_sweep_zone(struct zone *zone, gfp_t gfp, bool pcp0)
+static bool lab_reserve_adopt(struct page *page, unsigned int order);
+
+static void lab_sweep_zone(struct zone *zone, gfp_t gfp, unsigned int how)
 {
 	unsigned long n = 0, pfn, i;
 	unsigned int order;
 	struct page *page;
 
-	if (pcp0)
+	if (how & LAB_SWEEP_PCP0)
 		n = READ_ONCE(per_cpu_ptr(zone->per_cpu_pageset,
 					  raw_smp_processor_id())->count);
 	while (n--) {
@@ -338,6 +363,11 @@ static void lab_sweep_zone(struct zone *zone, gfp_t gfp, bool pcp0)
 			page = alloc_pages(gfp, order);
 			if (!page)
 				break;
+			lab.swept++;
+			if ((how & LAB_SWEEP_ADOPT) && lab_reserve_adopt(page, order)) {
+				lab.hold_adopted++;
+				continue;
+			}
 			split_page(page, order);
 			pfn = page_to_pfn(page);
 			for (i = 0; i < (1UL << order); i++) {
@@ -346,7 +376,6 @@ static void lab_sweep_zone(struct zone *zone, gfp_t gfp, bool pcp0)
 				else
 					lab_pin(page + i);
 			}
-			lab.swept++;
 		}
 	}
 	lab_top_up(zone, &lab.released);
@@ -355,9 +384,9 @@ static void lab_sweep_zone(struct zone *zone, gfp_t gfp, bool pcp0)
 /*
  * The per-CPU lists are per migrate type (and order), and an allocation
  * takes from its own type's list first: sweep as each type.  On the
- * caller's CPU, lab.lock held; @pcp0 as for lab_sweep_zone().
+ * caller's CPU, lab.lock held; @how as for lab_sweep_zone().
  */
-static void lab_sweep(bool pcp0)
+static void lab_sweep(unsigned int how)
 {
 	static const gfp_t types[] = { 0, __GFP_MOVABLE, __GFP_RECLAIMABLE };
 	struct zone *zone;
@@ -377,16 +406,16 @@ static void lab_sweep(bool pcp0)
 		 */
 		for (t = 0; t < ARRAY_SIZE(types); t++)
 			lab_sweep_zone(zone, gfp | types[t] | __GFP_NOMEMALLOC,
-				       pcp0);
+				       how);
 		/* Last, what only atomic allocations reach: that reserve. */
-		lab_sweep_zone(zone, gfp, pcp0);
+		lab_sweep_zone(zone, gfp, how);
 	}
 }
 
 /* Per CPU (work_on_cpu()), on behalf of a caller that holds lab.lock. */
 static long lab_sweep_fn(void *arg)
 {
-	lab_sweep(true);
+	lab_sweep(LAB_SWEEP_PCP0);
 	return 0;
 }
 
@@ -418,7 +447,7 @@ static void lab_hold(struct work_struct *work)
 		lab_balance(&lab.hold_grabbed, &lab.hold_released);
 		if (hold_sweep) {
 			swept = lab.swept;
-			lab_sweep(false);
+			lab_sweep(LAB_SWEEP_ADOPT);
 			lab.hold_swept += lab.swept - swept;
 		}
 		lab.hold_passes++;
@@ -462,44 +491,76 @@ static unsigned long lab_count(struct shrinker *s, struct shrink_control *sc)
 {
 	if (current_is_kswapd())
 		return 0;
-	return (unsigned long)READ_ONCE(lab_reserve_nr) << LAB_RESERVE_ORDER;
+	return READ_ONCE(lab_reserve_pages);
 }
 
 static unsigned long lab_scan(struct shrinker *s, struct shrink_control *sc)
 {
+	struct lab_block b;
 	unsigned long n = 0;
-	struct page *page;
 
 	if (current_is_kswapd())
 		return SHRINK_STOP;
 	do {
-		page = NULL;
+		b.page = NULL;
 		spin_lock(&lab_reserve_lock);
-		if (lab_reserve_nr)
-			page = lab_reserve[--lab_reserve_nr];
+		if (lab_reserve_nr) {
+			b = lab_reserve[--lab_reserve_nr];
+			WRITE_ONCE(lab_reserve_pages,
+				   lab_reserve_pages - (1UL << b.order));
+		}
 		spin_unlock(&lab_reserve_lock);
-		if (!page)
+		if (!b.page)
 			break;
-		__free_pages(page, LAB_RESERVE_ORDER);
-		n += 1UL << LAB_RESERVE_ORDER;
+		__free_pages(b.page, b.order);
+		n += 1UL << b.order;
 	} while (n < sc->nr_to_scan);
 	if (!n)
 		return SHRINK_STOP;
 	/*
-	 * The block went straight to the buddy lists (its order is above
-	 * what per-CPU lists keep).  Counted as reclaimed, so that reclaim
-	 * stops asking for more and retries the allocation.
+	 * A block of the build went straight to the buddy lists (its order is
+	 * above what per-CPU lists keep; one the hold put back may land on
+	 * this CPU's list, where the reclaimer finds it first).  Counted as
+	 * reclaimed, so that reclaim stops asking for more and retries the
+	 * allocation.
 	 */
 	WRITE_ONCE(lab.shrunk, lab.shrunk + n);
 	bench_account_reclaimed(n);
 	return n;
 }
 
+/*
+ * From the hold's sweep, lab.lock held: keep @page (a free block of @order
+ * just taken) whole in the reserve, if the reserve holds fewer pages than
+ * at the build.
+ */
+static bool lab_reserve_adopt(struct page *page, unsigned int order)
+{
+	bool done = false;
+
+	spin_lock(&lab_reserve_lock);
+	if (lab_reserve_nr < LAB_RESERVE_SLOTS &&
+	    lab_reserve_pages + (1UL << order) <= lab_reserve_size) {
+		lab_reserve[lab_reserve_nr].page = page;
+		lab_reserve[lab_reserve_nr].order = order;
+		lab_reserve_nr++;
+		WRITE_ONCE(lab_reserve_pages, lab_reserve_pages + (1UL << order));
+		done = true;
+	}
+	spin_unlock(&lab_reserve_lock);
+	return done;
+}
+
 /* The shrinker is gone (or was never there): nothing else touches it. */
 static void lab_reserve_free(void)
 {
-	while (lab_reserve_nr)
-		__free_pages(lab_reserve[--lab_reserve_nr], LAB_RESERVE_ORDER);
+	struct lab_block *b;
+
+	while (lab_reserve_nr) {
+		b = &lab_reserve[--lab_reserve_nr];
+		__free_pages(b->page, b->order);
+	}
+	lab_reserve_pages = 0;
 }
 
 static void lab_reserve_fill(void)
@@ -511,8 +572,12 @@ static void lab_reserve_fill(void)
 				   LAB_RESERVE_ORDER);
 		if (!page)
 			break;
-		lab_reserve[lab_reserve_nr++] = page;
+		lab_reserve[lab_reserve_nr].page = page;
+		lab_reserve[lab_reserve_nr].order = LAB_RESERVE_ORDER;
+		lab_reserve_nr++;
+		lab_reserve_pages += 1UL << LAB_RESERVE_ORDER;
 	}
+	lab_reserve_size = lab_reserve_pages;
 }
 
 static void lab_free_all(void)
@@ -675,7 +740,7 @@ unsigned long aa_labyrinth_sweep_here(void)
 	mutex_lock(&lab.lock);
 	if (lab.active) {
 		n = lab.swept;
-		lab_sweep(true);
+		lab_sweep(LAB_SWEEP_PCP0);
 		n = lab.swept - n;
 	}
 	mutex_unlock(&lab.lock);
@@ -703,8 +768,8 @@ void aa_labyrinth_release(void)
 	lab_hold_stop();
 	bench_shrinker_unregister(&lab_shrinker);
 	mutex_lock(&lab.lock);
-	pr_info("released: %lu pinned pages and %u reserve blocks freed\n",
-		lab.nr, lab_reserve_nr);
+	pr_info("released: %lu pinned pages and %lu reserve pages freed\n",
+		lab.nr, lab_reserve_pages);
 	lab_free_all();
 	lab_reserve_free();
 	mutex_unlock(&lab.lock);
@@ -727,8 +792,8 @@ void aa_labyrinth_get_stats(struct aa_labyrinth_stats *st)
 	st->pinned = lab.nr;
 	st->reserve_blocks = READ_ONCE(lab_reserve_nr);
 	st->reserve_order = LAB_RESERVE_ORDER;
-	st->pages_held = st->pinned +
-			 (st->reserve_blocks << LAB_RESERVE_ORDER);
+	st->reserve_pages = READ_ONCE(lab_reserve_pages);
+	st->pages_held = st->pinned + st->reserve_pages;
 	st->grabbed = lab.grabbed;
 	st->swept = lab.swept;
 	st->released = lab.released;
@@ -736,6 +801,7 @@ void aa_labyrinth_get_stats(struct aa_labyrinth_stats *st)
 	st->hold_grabbed = lab.hold_grabbed;
 	st->hold_released = lab.hold_released;
 	st->hold_swept = lab.hold_swept;
+	st->hold_adopted = lab.hold_adopted;
 	st->shrunk = READ_ONCE(lab.shrunk);
 	mutex_unlock(&lab.lock);
 }
@@ -791,6 +857,7 @@ static int lab_status_show(struct seq_file *m, void *v)
 	seq_printf(m, "pinned: %lu\n", st.pinned);
 	seq_printf(m, "reserve_blocks: %lu\n", st.reserve_blocks);
 	seq_printf(m, "reserve_order: %u\n", st.reserve_order);
+	seq_printf(m, "reserve_pages: %lu\n", st.reserve_pages);
 	seq_printf(m, "order1plus_blocks: %lu\n", high_order);
 	seq_printf(m, "grabbed: %lu\n", st.grabbed);
 	seq_printf(m, "swept: %lu\n", st.swept);
@@ -799,6 +866,7 @@ static int lab_status_show(struct seq_file *m, void *v)
 	seq_printf(m, "hold_grabbed: %lu\n", st.hold_grabbed);
 	seq_printf(m, "hold_released: %lu\n", st.hold_released);
 	seq_printf(m, "hold_swept: %lu\n", st.hold_swept);
+	seq_printf(m, "hold_adopted: %lu\n", st.hold_adopted);
 	seq_printf(m, "shrunk: %lu\n", st.shrunk);
 	return 0;
 }

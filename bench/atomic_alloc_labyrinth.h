@@ -17,12 +17,12 @@
  * @active:	built and held (between aa_labyrinth_build() and
  *		aa_labyrinth_release()).
  * @pinned:	order-0 pages the labyrinth holds now.
- * @reserve_blocks: blocks of the reclaim reserve still held, each of
- *		@reserve_order.
- * @reserve_order: order of a reserve block.
+ * @reserve_blocks: blocks of the reclaim reserve held now.
+ * @reserve_order: order of the blocks the build puts into the reserve (the
+ *		hold may add smaller ones).
+ * @reserve_pages: pages in the reserve's blocks.
  * @pages_held:	pages the labyrinth holds from the page allocator in all:
- *		@pinned + (@reserve_blocks << @reserve_order).  0 once
- *		released.
+ *		@pinned + @reserve_pages.  0 once released.
  * @grabbed:	pages pinned by the build and by sweeps.
  * @swept:	free blocks of order >= 1 taken and broken up.
  * @released:	odd pinned pages given back to bring a zone to its target
@@ -30,7 +30,8 @@
  * @hold_passes: passes of the hold work, all CPUs.
  * @hold_grabbed: pages the hold work pinned.
  * @hold_released: pages the hold work gave back.
- * @hold_swept:	free blocks of order >= 1 the hold work broke up.
+ * @hold_swept:	free blocks of order >= 1 the hold work took.
+ * @hold_adopted: of those, the ones it put into the reserve whole.
  * @shrunk:	pages direct reclaim got back from the reserve.
  */
 struct aa_labyrinth_stats {
@@ -38,6 +39,7 @@ struct aa_labyrinth_stats {
 	unsigned long pinned;
 	unsigned long reserve_blocks;
 	unsigned int reserve_order;
+	unsigned long reserve_pages;
 	unsigned long pages_held;
 	unsigned long grabbed;
 	unsigned long swept;
@@ -46,6 +48,7 @@ struct aa_labyrinth_stats {
 	unsigned long hold_grabbed;
 	unsigned long hold_released;
 	unsigned long hold_swept;
+	unsigned long hold_adopted;
 	unsigned long shrunk;
 };
 

@@ -225,9 +225,11 @@ static void bench_print_lab_zone(const struct aa_labyrinth_zone *z, void *arg)
 	bench_kv("hold_grabbed", l->st.hold_grabbed);
 	bench_kv("hold_released", l->st.hold_released);
 	bench_kv("hold_swept", l->st.hold_swept);
+	bench_kv("hold_adopted", l->st.hold_adopted);
 	bench_kv("shrunk", l->st.shrunk);
 	bench_kv("reserve_blocks", l->st.reserve_blocks);
 	bench_kv("reserve_order", l->st.reserve_order);
+	bench_kv("reserve_pages", l->st.reserve_pages);
 	bench_printf("\n");
 }
 
