@@ -22,9 +22,10 @@ import math
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
+
+from aa_report import NS_TICS, fmt_ns, gnuplot, md_table
 
 # Contexts the report knows by name; one the module adds later (bench_ctx.c)
 # is listed after these under its own name (Run.contexts(), ctx_text()).
@@ -189,19 +190,6 @@ class Run:
             if k[0] not in seen and k[0] in SCENARIO_TEXT:
                 seen.append(k[0])
         return seen
-
-
-def fmt_ns(v):
-    if v is None:
-        return "n/a"
-    v = float(v)
-    if v >= 1e6:
-        return "%.2f ms" % (v / 1e6)
-    if v >= 1e4:
-        return "%.1f us" % (v / 1e3)
-    if v >= 1e3:
-        return "%.2f us" % (v / 1e3)
-    return "%d ns" % v
 
 
 def fmt_ps(v):
@@ -390,22 +378,6 @@ def evaluate(run):
 
 # ------------------------------------------------------------------ plots --
 
-def gnuplot(script, out_png):
-    if not shutil.which("gnuplot"):
-        print("bench-report: gnuplot not found; no plot", file=sys.stderr)
-        return False
-    r = subprocess.run(["gnuplot"], input=script, text=True,
-                       capture_output=True)
-    if r.returncode != 0 or not os.path.exists(out_png):
-        print("bench-report: gnuplot failed:\n" + r.stderr, file=sys.stderr)
-        return False
-    return True
-
-
-NS_TICS = ", ".join('"%s" %g' % (t, v) for t, v in (
-    ("10 ns", 10), ("100 ns", 100), ("1 µs", 1e3), ("10 µs", 1e4),
-    ("100 µs", 1e5), ("1 ms", 1e6), ("10 ms", 1e7), ("100 ms", 1e8)))
-
 PLOT_STYLE = {
     ("floor", 0): ("floor", "#000000", 1),
     ("atomic_alloc", 0): ("atomic_alloc o0", "#d62728", 1),
@@ -522,14 +494,6 @@ def plot_stream(run, tmp, png, title):
 
 
 # ----------------------------------------------------------------- report --
-
-def md_table(header, rows):
-    out = ["| " + " | ".join(header) + " |",
-           "|" + "|".join("---" for _ in header) + "|"]
-    for r in rows:
-        out.append("| " + " | ".join(str(x) for x in r) + " |")
-    return "\n".join(out)
-
 
 def write_csv(run, path, meta):
     cols = ["kernel", "qemu", "scenario", "method", "order", "context", "n_ok",

@@ -88,7 +88,6 @@ else
 	aa_need_cmd gnuplot python3
 fi
 release=$(aa_release "$flavour")
-hdr=/usr/src/linux-headers-$release
 kernel=/boot/vmlinuz-$release
 [ -r "$kernel" ] || aa_die "bench: $kernel missing; run scripts/deps.sh"
 
