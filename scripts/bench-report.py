@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """bench-report.py: turn the console log of a scripts/bench.sh guest run into
-bench/results/<kernel>_qemu-<version>.{md,csv,png} (+ -stream.png) and
-bench/results/latest.md.
+bench/results/<kernel>_qemu-<version>.{md,csv,png,json} (+ -stream.png) and
+bench/results/latest.md.  The .json holds the stamp (commit, kernel, QEMU)
+and every target with its numbers, for scripts that quote them.
 
 Reads the machine-readable lines the guest printed (see
 scripts/guest/bench.sh and bench/atomic_alloc_bench.c): BENCH and BHIST (the
@@ -11,13 +12,14 @@ BSTREAM, BSHIST, BPOOL, BTIME.  Everything is from one boot: ratios between
 methods are meaningful, absolute times are this run's only (TCG emulation).
 
 Usage: bench-report.py --log LOG --kernel RELEASE --qemu VERSION [--host TEXT]
-                       [--source TEXT]
+                       [--source TEXT] [--commit REV]
                        --out DIR [--accel ARGS] [--build-seconds N]
                        [--run-seconds N] [--total-seconds N]
 """
 
 import argparse
 import csv
+import json
 import math
 import os
 import re
@@ -25,7 +27,7 @@ import shutil
 import sys
 import tempfile
 
-from aa_report import NS_TICS, fmt_ns, gnuplot, md_table
+from aa_report import NS_TICS, fmt_ns, gnuplot, md_table, stamp, stamp_md
 
 # Contexts the report knows by name; one the module adds later (bench_ctx.c)
 # is listed after these under its own name (Run.contexts(), ctx_text()).
@@ -834,6 +836,7 @@ def main():
     ap.add_argument("--accel", default="")
     ap.add_argument("--host", default="")
     ap.add_argument("--source", default="")
+    ap.add_argument("--commit", default="unknown")
     ap.add_argument("--build-seconds", type=int, default=0)
     ap.add_argument("--run-seconds", type=int, default=0)
     ap.add_argument("--total-seconds", type=int, default=0)
@@ -863,7 +866,12 @@ def main():
 
     e, g = run.env, run.guest
     L = []
+    st = stamp(a.commit, a.kernel, a.qemu, "TCG" if tcg else a.accel, a.host,
+               {"source": a.source, "samples": num(e.get("samples"), None),
+                "guest_seconds": a.run_seconds})
     L.append("# atomic_alloc benchmark: %s, QEMU %s" % (a.kernel, a.qemu))
+    L.append("")
+    L.append(stamp_md(st))
     L.append("")
     L.append("**Every figure below comes from one boot of one guest under QEMU %s%s. "
              "Compare methods by their ratios within this run; the absolute times are "
@@ -924,17 +932,19 @@ def main():
         L.append("## %s" % SCENARIO_TEXT[tag])
         L.append("")
         if tag == "labyrinth":
-            L.append("Before measuring, the benchmark module took all memory above a target "
-                     "as order-0 pages, then on every CPU broke up every block of order >= 1 "
-                     "still free (buddy lists and per-CPU lists), keeping even pages pinned "
-                     "and freeing odd ones, so that no freed page has a free buddy. A worker "
-                     "holds every zone's free memory halfway between its min and low "
-                     "watermarks (freeing odd pinned pages or taking pages). Direct reclaim "
-                     "(GFP_KERNEL callers, including the pool's refill worker) can get 64 KiB "
-                     "blocks back from a reserve through a shrinker; atomic callers cannot. "
-                     "The blocks are broken up again before each measurement and, on the "
-                     "bench CPU, before every round of the table (outside the timed "
-                     "region): %s such blocks were found during this table. "
+            L.append("Before measuring, atomic_alloc_labyrinth.ko took all memory above a "
+                     "target as order-0 pages, then on every CPU broke up every block of "
+                     "order >= 1 still free (buddy lists and per-CPU lists), keeping even "
+                     "pages pinned and freeing odd ones, so that no freed page has a free "
+                     "buddy. A hold pass on every CPU keeps every zone's free memory halfway "
+                     "between its min and low watermarks (freeing odd pinned pages or taking "
+                     "pages) and takes the blocks of order >= 1 that formed since, into its "
+                     "reclaim reserve while that is below its size at the build. Direct "
+                     "reclaim (GFP_KERNEL callers, including the pool's refill worker) can "
+                     "get blocks back from that reserve through a shrinker; atomic callers "
+                     "cannot. The blocks are also broken up before each measurement and, "
+                     "on the bench CPU, before every round of the table (outside the timed "
+                     "region): %s such blocks were found there during this table. "
                      % run.runs.get("labyrinth", {}).get("lab_swept_blocks", "?")
                      + (run.labnote and "Guest setting: %s." % run.labnote or ""))
             L.append("")
@@ -1048,6 +1058,17 @@ def main():
     L.append("")
     with open(md_path, "w") as f:
         f.write("\n".join(L))
+    with open(os.path.join(a.out, base + ".json"), "w") as f:
+        json.dump({"stamp": st,
+                   "targets": [{"target": n, "met": m, "numbers": d}
+                               for n, m, d in targets.items],
+                   "checks": run.checks, "guest_rc": run.end_rc,
+                   "files": {"md": os.path.basename(md_path),
+                             "csv": os.path.basename(csv_path),
+                             "png": png if have_png else None,
+                             "stream_png": spng if have_spng else None}},
+                  f, indent=1, sort_keys=True)
+        f.write("\n")
     shutil.copyfile(md_path, os.path.join(a.out, "latest.md"))
     # latest.md sits next to the images, so the links work from either.
     print("bench-report: wrote %s, %s%s%s and latest.md" % (

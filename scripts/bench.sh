@@ -103,13 +103,16 @@ build_failed() {
 # Which sources are measured: the commit, and the module sources that
 # differ from it, taken when build-module.sh copies them.
 src="an unknown revision (not a git checkout)"
-if rev=$(git -C "$AA_REPO" rev-parse --short HEAD 2>/dev/null); then
+commit=unknown
+if rev=$(git -C "$AA_REPO" rev-parse --short=12 HEAD 2>/dev/null); then
+	commit=$rev
 	changed=$(git -C "$AA_REPO" diff --name-only HEAD -- Kbuild ':(glob)*.[ch]' \
 		bench/Kbuild ':(glob)bench/*.[ch]' 2>/dev/null | tr '\n' ' ')
 	if [ -z "$changed" ]; then
 		src="the module sources as committed in $rev"
 	else
 		src="commit $rev with uncommitted changes to ${changed% }"
+		commit="$rev+uncommitted"
 	fi
 fi
 
@@ -164,12 +167,12 @@ fi
 # --- report ------------------------------------------------------------------
 if [ "$quick" = no ] && [ -f "$log" ]; then
 	qver=$(qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([0-9.]*\).*/\1/p')
-	out=$AA_CACHE/bench/results
+	out=$AA_RUN/bench/results
 	[ "$write_results" = yes ] && out=$AA_REPO/bench/results
 	if python3 "$here/bench-report.py" --log "$log" --kernel "$release" \
 		--qemu "${qver:-unknown}" --accel "$(aa_accel_args "$kernel")" \
 		--host "$(nproc) CPUs, load average (1/5/15 min) $load_before before the guest, $load_after after" \
-		--source "$src" \
+		--source "$src" --commit "$commit" \
 		--out "$out" --build-seconds "$t_build" \
 		--run-seconds "$t_run" --total-seconds "$((SECONDS - t_start))"; then
 		aa_pass "report written to $out"
