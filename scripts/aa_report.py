@@ -104,14 +104,17 @@ def hist_resolution(buckets):
     return r
 
 
-def stamp(commit, kernel, qemu, accel, host="", extra=None):
-    """What every results file says about the run that wrote it."""
+def stamp(commit, kernel, qemu, accel, host="", extra=None, log=None):
+    """What every results file says about the run that wrote it; the date
+    is the run's (when its console log was last written), so that a report
+    made again from the same log says the same."""
+    when = os.path.getmtime(log) if log else time.time()
     s = {
         "commit": commit,
         "kernel": kernel,
         "qemu": qemu,
         "accel": accel,
-        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when)),
         "host": host,
     }
     s.update(extra or {})

@@ -868,7 +868,7 @@ def main():
     L = []
     st = stamp(a.commit, a.kernel, a.qemu, "TCG" if tcg else a.accel, a.host,
                {"source": a.source, "samples": num(e.get("samples"), None),
-                "guest_seconds": a.run_seconds})
+                "guest_seconds": a.run_seconds}, log=a.log)
     L.append("# atomic_alloc benchmark: %s, QEMU %s" % (a.kernel, a.qemu))
     L.append("")
     L.append(stamp_md(st))

@@ -246,7 +246,7 @@ def plot(d, rows, tmp, png, title):
     # 1. allocation time in the interrupt
     s.append("set logscale x 10; set logscale y 10")
     s.append("set xtics (%s)" % NS_TICS)
-    s.append("set xrange [10:1e7]; set yrange [1e-5:1.5]")
+    s.append("set xrange [10:3e7]; set yrange [1e-5:1.5]")
     s.append("set format y '%g'")
     s.append("set xlabel 'time of one allocation in the period interrupt (bucket centre)'")
     s.append("set ylabel 'fraction of allocations'")
@@ -277,7 +277,7 @@ def plot(d, rows, tmp, png, title):
     s.append("set xlabel 'seconds since the streams started'")
     s.append("set ylabel 'failed allocations so far (lost blocks)'")
     s.append("set title 'failures over time (0 is drawn at the bottom edge)'")
-    s.append("set key top left")
+    s.append("set key right center")
     parts = []
     for r in rows:
         if r["who"] == "naive":
@@ -340,7 +340,8 @@ def main():
     ok, vline = verdict(d, rows)
     tcg = "tcg" in a.accel
     st = stamp(a.commit, a.kernel, a.qemu, "TCG" if tcg else a.accel, a.host,
-               {"demo_seconds": num(d.cfg.get("seconds")), "wall_seconds": a.seconds})
+               {"demo_seconds": num(d.cfg.get("seconds")), "wall_seconds": a.seconds},
+               log=a.log)
 
     print()
     print(text_table(rows))

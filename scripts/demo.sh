@@ -154,7 +154,7 @@ commit=unknown
 if rev=$(git -C "$AA_REPO" rev-parse --short=12 HEAD 2>/dev/null); then
 	commit=$rev
 	if [ -n "$(git -C "$AA_REPO" status --porcelain -- Kbuild ':(glob)*.[ch]' \
-		bench scripts/guest/demo.sh 2>/dev/null)" ]; then
+		bench/Kbuild ':(glob)bench/*.[ch]' scripts/guest/demo.sh 2>/dev/null)" ]; then
 		commit="$rev+uncommitted"
 	fi
 fi
