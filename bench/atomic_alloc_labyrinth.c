@@ -31,21 +31,22 @@
  *     target.  A freed page's buddy is always pinned, so nothing merges.
  *
  * Hold (lab_hold(), every hold_ms on every CPU that was online at the
- * build): bring each zone back to its target, freeing odd pinned pages or
- * pinning more, and (hold_sweep, the default) break up every free block of
- * order >= 1 in the buddy lists and in that CPU's per-CPU lists.  Blocks
- * merge again all the time: frees by others, the remainder of a reserve
- * block that reclaim used, a driver that frees its order-2 buffer on
- * another CPU and would take it back from the buddy lists a moment later.
- * Without the sweep in the hold, such a driver could recycle the few
- * blocks it once got and never see the labyrinth.  The hold does not break
- * up what it finds but puts it into the reclaim reserve, as long as the
- * reserve holds fewer pages than at the build: otherwise every direct
+ * build): on the first of them, bring each zone back to its target,
+ * freeing odd pinned pages or pinning more; on each (hold_sweep, the
+ * default; without it only the first CPU has a hold pass), take every free
+ * block of order >= 1 in the buddy lists and in that CPU's per-CPU lists.
+ * Blocks merge again all the time: frees by others, the remainder of a
+ * reserve block that reclaim used, a driver that frees its order-2 buffer
+ * on another CPU and would take it back from the buddy lists a moment
+ * later.  Without the sweep in the hold, such a driver could recycle the
+ * few blocks it once got and never see the labyrinth.  The hold does not
+ * break up what it finds but puts it into the reclaim reserve, as long as
+ * the reserve holds fewer pages than at the build: otherwise every direct
  * reclaim would cost a whole reserve block (it uses a part, the hold would
- * take the rest), and the reserve would run dry.
- * A full sweep (the per-CPU lists of order-0 pages too) is
- * aa_labyrinth_sweep() on every CPU, aa_labyrinth_sweep_here() on the
- * caller's.  Release frees everything.
+ * take the rest), and the reserve would run dry.  A full sweep (the
+ * per-CPU lists of order-0 pages too) is aa_labyrinth_sweep() on every
+ * CPU, aa_labyrinth_sweep_here() on the caller's.  Release frees
+ * everything.
  *
  * Watermark boosting should be off (vm.watermark_boost_factor = 0) while a
  * labyrinth stands: it pins memory no reclaim can free, so a boosted min
@@ -133,6 +134,7 @@ struct lab_state {
 	unsigned long base_pfn;
 	unsigned long end_pfn;
 	unsigned long cursor;
+	unsigned int balance_cpu;	/* whose hold pass balances */
 	unsigned long grabbed;
 	unsigned long swept;
 	unsigned long released;
@@ -444,7 +446,9 @@ static void lab_hold(struct work_struct *work)
 
 	mutex_lock(&lab.lock);
 	if (lab.active) {
-		lab_balance(&lab.hold_grabbed, &lab.hold_released);
+		/* One CPU keeps the zones at their targets (they are global). */
+		if (h->cpu == lab.balance_cpu)
+			lab_balance(&lab.hold_grabbed, &lab.hold_released);
 		if (hold_sweep) {
 			swept = lab.swept;
 			lab_sweep(LAB_SWEEP_ADOPT);
@@ -464,10 +468,12 @@ static void lab_hold_start(void)
 	unsigned int cpu;
 
 	cpus_read_lock();
+	lab.balance_cpu = cpumask_first(cpu_online_mask);
 	for_each_online_cpu(cpu)
-		queue_delayed_work_on(cpu, system_wq,
-				      &per_cpu(lab_hold_works, cpu).work,
-				      msecs_to_jiffies(hold_ms));
+		if (hold_sweep || cpu == lab.balance_cpu)
+			queue_delayed_work_on(cpu, system_wq,
+					      &per_cpu(lab_hold_works, cpu).work,
+					      msecs_to_jiffies(hold_ms));
 	cpus_read_unlock();
 }
 

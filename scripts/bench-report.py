@@ -936,15 +936,15 @@ def main():
                      "target as order-0 pages, then on every CPU broke up every block of "
                      "order >= 1 still free (buddy lists and per-CPU lists), keeping even "
                      "pages pinned and freeing odd ones, so that no freed page has a free "
-                     "buddy. A hold pass on every CPU keeps every zone's free memory halfway "
-                     "between its min and low watermarks (freeing odd pinned pages or taking "
-                     "pages) and takes the blocks of order >= 1 that formed since, into its "
-                     "reclaim reserve while that is below its size at the build. Direct "
+                     "buddy. A hold pass keeps every zone's free memory halfway between its "
+                     "min and low watermarks (freeing odd pinned pages or taking pages); the "
+                     "benchmark loads the labyrinth with hold_sweep=0, so the blocks of order "
+                     ">= 1 that form meanwhile are broken up before each measurement and, on "
+                     "the bench CPU, before every round of the table (outside the timed "
+                     "region): %s such blocks were found there during this table. Direct "
                      "reclaim (GFP_KERNEL callers, including the pool's refill worker) can "
-                     "get blocks back from that reserve through a shrinker; atomic callers "
-                     "cannot. The blocks are also broken up before each measurement and, "
-                     "on the bench CPU, before every round of the table (outside the timed "
-                     "region): %s such blocks were found there during this table. "
+                     "get 64 KiB blocks back from a reserve through a shrinker; atomic "
+                     "callers cannot. "
                      % run.runs.get("labyrinth", {}).get("lab_swept_blocks", "?")
                      + (run.labnote and "Guest setting: %s." % run.labnote or ""))
             L.append("")
