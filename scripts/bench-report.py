@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """bench-report.py: turn the console log of a scripts/bench.sh guest run into
-bench/results/<kernel>_qemu-<version>.{md,csv,png} (+ -stream.png) and
-bench/results/latest.md.
+bench/results/<kernel>_qemu-<version>.{md,csv,png,json} (+ -stream.png) and
+bench/results/latest.md.  The .json holds the stamp (commit, kernel, QEMU)
+and every target with its numbers, for scripts that quote them.
 
 Reads the machine-readable lines the guest printed (see
 scripts/guest/bench.sh and bench/atomic_alloc_bench.c): BENCH and BHIST (the
@@ -11,21 +12,25 @@ BSTREAM, BSHIST, BPOOL, BTIME.  Everything is from one boot: ratios between
 methods are meaningful, absolute times are this run's only (TCG emulation).
 
 Usage: bench-report.py --log LOG --kernel RELEASE --qemu VERSION [--host TEXT]
-                       [--source TEXT]
+                       [--source TEXT] [--commit REV]
                        --out DIR [--accel ARGS] [--build-seconds N]
                        [--run-seconds N] [--total-seconds N]
 """
 
 import argparse
 import csv
+import json
 import math
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
+from aa_report import NS_TICS, fmt_ns, gnuplot, md_table, stamp, stamp_md
+
+# Contexts the report knows by name; one the module adds later (bench_ctx.c)
+# is listed after these under its own name (Run.contexts(), ctx_text()).
 CTX_ORDER = ["irqoff", "hardirq", "bh"]
 CTX_TEXT = {
     "irqoff": "IRQs off",
@@ -49,6 +54,10 @@ SCENARIO_TEXT = {
     "quiet": "Scenario 1: quiet heap",
     "labyrinth": "Scenario 2: labyrinth",
 }
+
+
+def ctx_text(ctx):
+    return CTX_TEXT.get(ctx, ctx)
 
 
 def kv(line):
@@ -166,6 +175,14 @@ class Run:
             elif word == "BTIME":
                 self.times.append(d)
 
+    def contexts(self):
+        """CTX_ORDER, then any other context of the log, as it came."""
+        seen = list(CTX_ORDER)
+        for k in list(self.rows) + [s[:4] for s in self.skips]:
+            if k[3] not in seen:
+                seen.append(k[3])
+        return seen
+
     def row(self, tag, method, order, ctx):
         return self.rows.get((tag, method, order, ctx))
 
@@ -175,19 +192,6 @@ class Run:
             if k[0] not in seen and k[0] in SCENARIO_TEXT:
                 seen.append(k[0])
         return seen
-
-
-def fmt_ns(v):
-    if v is None:
-        return "n/a"
-    v = float(v)
-    if v >= 1e6:
-        return "%.2f ms" % (v / 1e6)
-    if v >= 1e4:
-        return "%.1f us" % (v / 1e3)
-    if v >= 1e3:
-        return "%.2f us" % (v / 1e3)
-    return "%d ns" % v
 
 
 def fmt_ps(v):
@@ -244,7 +248,8 @@ def sorted_rows(run, tag):
 
     def sk(k):
         m = METHOD_ORDER.index(k[1]) if k[1] in METHOD_ORDER else 99
-        return (m, k[2], CTX_ORDER.index(k[3]) if k[3] in CTX_ORDER else 9)
+        ctxs = run.contexts()
+        return (m, k[2], ctxs.index(k[3]))
     return sorted(keys, key=sk)
 
 
@@ -375,22 +380,6 @@ def evaluate(run):
 
 # ------------------------------------------------------------------ plots --
 
-def gnuplot(script, out_png):
-    if not shutil.which("gnuplot"):
-        print("bench-report: gnuplot not found; no plot", file=sys.stderr)
-        return False
-    r = subprocess.run(["gnuplot"], input=script, text=True,
-                       capture_output=True)
-    if r.returncode != 0 or not os.path.exists(out_png):
-        print("bench-report: gnuplot failed:\n" + r.stderr, file=sys.stderr)
-        return False
-    return True
-
-
-NS_TICS = ", ".join('"%s" %g' % (t, v) for t, v in (
-    ("10 ns", 10), ("100 ns", 100), ("1 µs", 1e3), ("10 µs", 1e4),
-    ("100 µs", 1e5), ("1 ms", 1e6), ("10 ms", 1e7), ("100 ms", 1e8)))
-
 PLOT_STYLE = {
     ("floor", 0): ("floor", "#000000", 1),
     ("atomic_alloc", 0): ("atomic_alloc o0", "#d62728", 1),
@@ -411,7 +400,7 @@ def plot_tables(run, tmp, png, title):
         return False
     panels = []
     for tag in tags:
-        for ctx in CTX_ORDER:
+        for ctx in run.contexts():
             series = []
             for (method, order), (label, color, dt) in PLOT_STYLE.items():
                 key = (tag, method, order, ctx)
@@ -508,14 +497,6 @@ def plot_stream(run, tmp, png, title):
 
 # ----------------------------------------------------------------- report --
 
-def md_table(header, rows):
-    out = ["| " + " | ".join(header) + " |",
-           "|" + "|".join("---" for _ in header) + "|"]
-    for r in rows:
-        out.append("| " + " | ".join(str(x) for x in r) + " |")
-    return "\n".join(out)
-
-
 def write_csv(run, path, meta):
     cols = ["kernel", "qemu", "scenario", "method", "order", "context", "n_ok",
             "failed", "fail_pct", "min_ns", "p50_ns", "p90_ns", "p99_ns",
@@ -579,7 +560,7 @@ def scenario_md(run, tag):
                 return "n/a"
             return fmt_ratio(a[k], b[k])
         tot = r["n"] + r["fail"]
-        rows.append([name, order, CTX_TEXT[ctx], tot,
+        rows.append([name, order, ctx_text(ctx), tot,
                      "%.1f%%" % fail_pct(r) if r["fail"] else "0",
                      fmt_ns(r["p50"]) if ok else "n/a",
                      fmt_ns(r["p99"]) if ok else "n/a",
@@ -600,7 +581,7 @@ def scenario_md(run, tag):
             if k in seen:
                 continue
             seen.add(k)
-            out.append("- %s, %s: %s" % (method, CTX_TEXT[ctx], why))
+            out.append("- %s, %s: %s" % (method, ctx_text(ctx), why))
     return "\n".join(out)
 
 
@@ -855,6 +836,7 @@ def main():
     ap.add_argument("--accel", default="")
     ap.add_argument("--host", default="")
     ap.add_argument("--source", default="")
+    ap.add_argument("--commit", default="unknown")
     ap.add_argument("--build-seconds", type=int, default=0)
     ap.add_argument("--run-seconds", type=int, default=0)
     ap.add_argument("--total-seconds", type=int, default=0)
@@ -884,7 +866,12 @@ def main():
 
     e, g = run.env, run.guest
     L = []
+    st = stamp(a.commit, a.kernel, a.qemu, "TCG" if tcg else a.accel, a.host,
+               {"source": a.source, "samples": num(e.get("samples"), None),
+                "guest_seconds": a.run_seconds}, log=a.log)
     L.append("# atomic_alloc benchmark: %s, QEMU %s" % (a.kernel, a.qemu))
+    L.append("")
+    L.append(stamp_md(st))
     L.append("")
     L.append("**Every figure below comes from one boot of one guest under QEMU %s%s. "
              "Compare methods by their ratios within this run; the absolute times are "
@@ -938,23 +925,26 @@ def main():
         L.append(notes)
         L.append("")
     for tag in ("quiet", "labyrinth"):
-        tm = [run.row(tag, "timer", 0, c) for c in CTX_ORDER]
+        ctxs = run.contexts()
+        tm = [run.row(tag, "timer", 0, c) for c in ctxs]
         if not any(tm):
             continue
         L.append("## %s" % SCENARIO_TEXT[tag])
         L.append("")
         if tag == "labyrinth":
-            L.append("Before measuring, the benchmark module took all memory above a target "
-                     "as order-0 pages, then on every CPU broke up every block of order >= 1 "
-                     "still free (buddy lists and per-CPU lists), keeping even pages pinned "
-                     "and freeing odd ones, so that no freed page has a free buddy. A worker "
-                     "holds every zone's free memory halfway between its min and low "
-                     "watermarks (freeing odd pinned pages or taking pages). Direct reclaim "
-                     "(GFP_KERNEL callers, including the pool's refill worker) can get 64 KiB "
-                     "blocks back from a reserve through a shrinker; atomic callers cannot. "
-                     "The blocks are broken up again before each measurement and, on the "
-                     "bench CPU, before every round of the table (outside the timed "
-                     "region): %s such blocks were found during this table. "
+            L.append("Before measuring, atomic_alloc_labyrinth.ko took all memory above a "
+                     "target as order-0 pages, then on every CPU broke up every block of "
+                     "order >= 1 still free (buddy lists and per-CPU lists), keeping even "
+                     "pages pinned and freeing odd ones, so that no freed page has a free "
+                     "buddy. A hold pass keeps every zone's free memory halfway between its "
+                     "min and low watermarks (freeing odd pinned pages or taking pages); the "
+                     "benchmark loads the labyrinth with hold_sweep=0, so the blocks of order "
+                     ">= 1 that form meanwhile are broken up before each measurement and, on "
+                     "the bench CPU, before every round of the table (outside the timed "
+                     "region): %s such blocks were found there during this table. Direct "
+                     "reclaim (GFP_KERNEL callers, including the pool's refill worker) can "
+                     "get 64 KiB blocks back from a reserve through a shrinker; atomic "
+                     "callers cannot. "
                      % run.runs.get("labyrinth", {}).get("lab_swept_blocks", "?")
                      + (run.labnote and "Guest setting: %s." % run.labnote or ""))
             L.append("")
@@ -979,8 +969,8 @@ def main():
                                     d.get("shrunk", "?")] for d in lab]))
                 L.append("")
         L.append("Timer overhead (empty pair through the same loop): " + "; ".join(
-            "%s p50 %s, p99.9 %s" % (CTX_TEXT[c], fmt_ns(r["p50"]), fmt_ns(r["p999"]))
-            for c, r in zip(CTX_ORDER, tm) if r) + ". The figures below include it.")
+            "%s p50 %s, p99.9 %s" % (ctx_text(c), fmt_ns(r["p50"]), fmt_ns(r["p999"]))
+            for c, r in zip(ctxs, tm) if r) + ". The figures below include it.")
         L.append("")
         L.append(scenario_md(run, tag))
         L.append("")
@@ -1068,6 +1058,17 @@ def main():
     L.append("")
     with open(md_path, "w") as f:
         f.write("\n".join(L))
+    with open(os.path.join(a.out, base + ".json"), "w") as f:
+        json.dump({"stamp": st,
+                   "targets": [{"target": n, "met": m, "numbers": d}
+                               for n, m, d in targets.items],
+                   "checks": run.checks, "guest_rc": run.end_rc,
+                   "files": {"md": os.path.basename(md_path),
+                             "csv": os.path.basename(csv_path),
+                             "png": png if have_png else None,
+                             "stream_png": spng if have_spng else None}},
+                  f, indent=1, sort_keys=True)
+        f.write("\n")
     shutil.copyfile(md_path, os.path.join(a.out, "latest.md"))
     # latest.md sits next to the images, so the links work from either.
     print("bench-report: wrote %s, %s%s%s and latest.md" % (

@@ -4,9 +4,10 @@
 # bench.sh [--kernel 6.12|6.12-rt|6.1] [--quick] [--samples N]
 #          [--stream-irqs N] [--scenarios LIST] [--no-results]
 #
-# `make bench`: build atomic_alloc.ko, atomic_alloc_audio.ko and the
-# benchmark module (bench/atomic_alloc_bench.c, against atomic_alloc's
-# Module.symvers), boot Debian's stock kernel under QEMU (-smp 4, TCG unless
+# `make bench`: build atomic_alloc.ko, atomic_alloc_audio.ko, the
+# benchmark module (bench/bench_*.c, against atomic_alloc's Module.symvers)
+# and the labyrinth it drives (bench/atomic_alloc_labyrinth.c) with
+# scripts/build-bench.sh, boot Debian's stock kernel under QEMU (-smp 4, TCG unless
 # KVM really works) and measure, in that one guest run:
 #
 #   quiet      every allocator's alloc+free pair on a quiet heap
@@ -29,7 +30,8 @@
 #
 # --quick: boot, load the benchmark with quick=1 (every method and context,
 # a few pairs each), print its self-check as ok/not ok lines, build a
-# labyrinth, unload and check every page came back; prints
+# labyrinth (atomic_alloc_labyrinth.ko), unload and check every page came
+# back; prints
 # "AA-RESULT bench-quick-<kernel> passed=P failed=F log=..." for check.sh.  Writes no
 # results.
 #
@@ -86,7 +88,6 @@ else
 	aa_need_cmd gnuplot python3
 fi
 release=$(aa_release "$flavour")
-hdr=/usr/src/linux-headers-$release
 kernel=/boot/vmlinuz-$release
 [ -r "$kernel" ] || aa_die "bench: $kernel missing; run scripts/deps.sh"
 
@@ -102,51 +103,36 @@ build_failed() {
 # Which sources are measured: the commit, and the module sources that
 # differ from it, taken when build-module.sh copies them.
 src="an unknown revision (not a git checkout)"
-if rev=$(git -C "$AA_REPO" rev-parse --short HEAD 2>/dev/null); then
+commit=unknown
+if rev=$(git -C "$AA_REPO" rev-parse --short=12 HEAD 2>/dev/null); then
+	commit=$rev
 	changed=$(git -C "$AA_REPO" diff --name-only HEAD -- Kbuild ':(glob)*.[ch]' \
-		2>/dev/null | tr '\n' ' ')
+		bench/Kbuild ':(glob)bench/*.[ch]' 2>/dev/null | tr '\n' ' ')
 	if [ -z "$changed" ]; then
 		src="the module sources as committed in $rev"
 	else
 		src="commit $rev with uncommitted changes to ${changed% }"
+		commit="$rev+uncommitted"
 	fi
 fi
 
 t_build=$SECONDS
-dir=$("$here/build-module.sh" "$release") ||
-	build_failed "the modules build against $release" "$AA_LOGS/build-$release.log"
-
-# The benchmark is its own out-of-tree module: bench/ next to a copy of the
-# public header it includes as ../atomic_alloc.h.
-bdir=$AA_RUN/bench/$release
+# The project, then bench/ (the benchmark and the labyrinth it drives)
+# against the project's Module.symvers.
 blog=$AA_LOGS/build-bench-$release.log
-mkdir -p "$bdir/bench" "$bdir/ko" "$AA_LOGS"
-aa_lock "bench-$release" "$AA_RUN"
-# Only the two sources are copied; the build products in the copy are
-# excluded from the transfer and so survive --delete (incremental rebuilds).
-rsync -a --delete --include='/atomic_alloc_bench.c' --include='/Kbuild' \
-	--exclude='*' "$AA_REPO/bench/" "$bdir/bench/"
-cp -p "$AA_REPO/atomic_alloc.h" "$bdir/atomic_alloc.h"
-set +e
-timeout -k 10 "${AA_BUILD_TIMEOUT:-900}" \
-	make -C "$hdr" M="$bdir/bench" W=1 -j"$(nproc)" \
-	KBUILD_EXTRA_SYMBOLS="$dir/Module.symvers" modules >"$blog" 2>&1
-rc=$?
-set -e
-if [ "$rc" -ne 0 ] || grep -E -i -q 'warning:' "$blog"; then
-	grep -E -i 'error|warning:' "$blog" | head -n 30 >&2 || tail -n 30 "$blog" >&2
+# Per run (AA_RUN), so that two checkouts do not mix their modules.
+kodir=$AA_RUN/ko/bench-$release
+if ! "$here/build-bench.sh" "$release" "$kodir" atomic_alloc \
+	atomic_alloc_audio atomic_alloc_labyrinth atomic_alloc_bench >/dev/null; then
 	build_failed "atomic_alloc_bench builds W=1 clean against $release" "$blog"
 fi
-rm -f "$bdir/ko"/*.ko
-cp "$dir/atomic_alloc.ko" "$bdir/bench/atomic_alloc_bench.ko" "$bdir/ko/"
-[ -f "$dir/atomic_alloc_audio.ko" ] && cp "$dir/atomic_alloc_audio.ko" "$bdir/ko/"
 t_build=$((SECONDS - t_build))
 aa_info "bench: modules built against $release in ${t_build}s"
 
 # --- run ---------------------------------------------------------------------
 initrd=$AA_INITRAMFS/$stage.cpio.gz
 log=$AA_LOGS/$stage.log
-"$here/mkinitramfs.sh" "$initrd" "$bdir/ko" bench
+"$here/mkinitramfs.sh" "$initrd" "$kodir" bench
 if [ "$quick" = yes ]; then
 	export AA_KERNEL_ARGS="aa_bench=quick ${AA_KERNEL_ARGS:-}"
 	tmo=${AA_BENCH_TIMEOUT:-420}
@@ -186,7 +172,7 @@ if [ "$quick" = no ] && [ -f "$log" ]; then
 	if python3 "$here/bench-report.py" --log "$log" --kernel "$release" \
 		--qemu "${qver:-unknown}" --accel "$(aa_accel_args "$kernel")" \
 		--host "$(nproc) CPUs, load average (1/5/15 min) $load_before before the guest, $load_after after" \
-		--source "$src" \
+		--source "$src" --commit "$commit" \
 		--out "$out" --build-seconds "$t_build" \
 		--run-seconds "$t_run" --total-seconds "$((SECONDS - t_start))"; then
 		aa_pass "report written to $out"

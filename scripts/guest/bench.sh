@@ -23,7 +23,26 @@
 . /lib.sh
 
 BENCH=/sys/kernel/debug/atomic_alloc_bench
-AUDIO=$DBG/audio
+LAB=/sys/kernel/debug/atomic_alloc_labyrinth
+# The audio device's files (control, stream<N>/) and its pool's stats:
+# both in atomic_alloc/audio/ today; find_audio also finds the device's own
+# directory once it has one (the ALSA card).
+AUDIO_DEV=$DBG/audio
+AUDIO_POOL=$DBG/audio/stats
+find_audio() {
+	for _d in "$DBG/audio" /sys/kernel/debug/atomic_alloc_audio*; do
+		if [ -d "$_d/stream0" ]; then
+			AUDIO_DEV=$_d
+			break
+		fi
+	done
+	[ -r "$AUDIO_DEV/stats" ] && dbg_get "$AUDIO_DEV/stats" alloc_direct >/dev/null &&
+		AUDIO_POOL=$AUDIO_DEV/stats && return 0
+	for _f in "$DBG"/*/stats; do
+		dbg_get "$_f" alloc_direct >/dev/null && AUDIO_POOL=$_f
+	done
+	return 0
+}
 STREAMS=4
 # 192 kHz, 24 bit; see scripts/bench.sh for why 8 channels and order 0.
 AUDIO_ARGS="rate=192000 channels=8 format=s24_le order=0 period_frames=0 streams=$STREAMS"
@@ -75,7 +94,8 @@ high_order_free() {
 	awk '{ for (i = 6; i <= NF; i++) n += $i } END { print n + 0 }' /proc/buddyinfo
 }
 
-# build_labyrinth: fragment memory (see atomic_alloc_bench.c).  Watermark
+# build_labyrinth: fragment memory (atomic_alloc_labyrinth.ko, driven through
+# the benchmark so that its BLAB lines land in the output).  Watermark
 # boosting is turned off first: the labyrinth pins memory that no reclaim
 # can free, so a boosted min watermark would only wake the OOM killer.
 build_labyrinth() {
@@ -92,15 +112,32 @@ load_core() {
 		aa_done
 		exit 1
 	fi
+	# hold_sweep=0: the hold keeps only the free-memory band, as the
+	# benchmark's labyrinth always did; the tables sweep on their own CPU
+	# before every round, and the other scenarios are the pool's alone.
+	if insmod "$MODDIR/atomic_alloc_labyrinth.ko" hold_sweep=0; then
+		ok "bench: insmod atomic_alloc_labyrinth hold_sweep=0"
+	else
+		not_ok "bench: insmod atomic_alloc_labyrinth hold_sweep=0"
+		rmmod atomic_alloc
+		aa_done
+		exit 1
+	fi
 }
 
 unload_all() {
 	module_loaded atomic_alloc_bench && rmmod atomic_alloc_bench
 	if module_loaded atomic_alloc_audio; then
-		echo stop >"$AUDIO/control" 2>/dev/null
+		echo stop >"$AUDIO_DEV/control" 2>/dev/null
 		rmmod atomic_alloc_audio
 	fi
 	expect_eq "bench: pages_held == 0 with every pool gone" "$(pages_held)" 0
+	if module_loaded atomic_alloc_labyrinth; then
+		echo release >"$LAB/control"
+		expect_eq "bench: the labyrinth holds no page after its release" \
+			"$(dbg_get "$LAB/status" pages_held)" 0
+		check "bench: rmmod atomic_alloc_labyrinth" rmmod atomic_alloc_labyrinth
+	fi
 	dmesg_mark
 	check "bench: rmmod atomic_alloc" rmmod atomic_alloc
 	if dmesg_new | grep -q "atomic_alloc: unloaded, all pages returned"; then
@@ -176,7 +213,8 @@ if has stream; then
 		# as a driver's would at probe.
 		have_audio=yes
 		ok "bench: insmod atomic_alloc_audio $AUDIO_ARGS"
-		sed 's/^/BAUDIOPOOL /' "$AUDIO/stats" 2>/dev/null
+		find_audio
+		sed 's/^/BAUDIOPOOL /' "$AUDIO_POOL" 2>/dev/null
 	else
 		not_ok "bench: insmod atomic_alloc_audio $AUDIO_ARGS"
 		echo "BSTREAMSKIP why=atomic_alloc_audio.ko missing or refused to load"
@@ -230,7 +268,7 @@ if has labyrinth; then
 fi
 
 if has stream && [ "$have_audio" = yes ]; then
-	echo start >"$AUDIO/control"
+	echo start >"$AUDIO_DEV/control"
 	tstart=$(uptime_s)
 	total=0
 	while :; do
@@ -238,7 +276,7 @@ if has stream && [ "$have_audio" = yes ]; then
 		total=0
 		i=0
 		while [ $i -lt $STREAMS ]; do
-			p=$(dbg_get "$AUDIO/stream$i/stats" periods)
+			p=$(dbg_get "$AUDIO_DEV/stream$i/stats" periods)
 			total=$((total + ${p:-0}))
 			i=$((i + 1))
 		done
@@ -248,18 +286,18 @@ if has stream && [ "$have_audio" = yes ]; then
 		[ "$total" -ge "$STREAM_IRQS" ] && break
 		[ "$el" -ge "$STREAM_TIMEOUT" ] && break
 	done
-	echo stop >"$AUDIO/control"
+	echo stop >"$AUDIO_DEV/control"
 	tend=$(uptime_s)
 	echo "BSTREAM key=elapsed_s value=$(echo "$tend $tstart" | awk '{printf "%.1f", $1 - $2}')"
 	echo "BSTREAM key=target_periods value=$STREAM_IRQS"
 	i=0
 	while [ $i -lt $STREAMS ]; do
-		sed "s/^\([a-z_]*\): */BSTREAM stream=$i key=\1 value=/" "$AUDIO/stream$i/stats"
-		sed "s/^/BSHIST stream=$i kind=handler /" "$AUDIO/stream$i/handler_ns"
-		sed "s/^/BSHIST stream=$i kind=alloc /" "$AUDIO/stream$i/alloc_ns"
+		sed "s/^\([a-z_]*\): */BSTREAM stream=$i key=\1 value=/" "$AUDIO_DEV/stream$i/stats"
+		sed "s/^/BSHIST stream=$i kind=handler /" "$AUDIO_DEV/stream$i/handler_ns"
+		sed "s/^/BSHIST stream=$i kind=alloc /" "$AUDIO_DEV/stream$i/alloc_ns"
 		i=$((i + 1))
 	done
-	sed 's/^/BAUDIOPOOL /' "$AUDIO/stats" 2>/dev/null
+	sed 's/^/BAUDIOPOOL /' "$AUDIO_POOL" 2>/dev/null
 	ctl labyrinth report
 	flush
 	buddy after-stream

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_methods.c - what the benchmark measures: one alloc+free pair per
+ * method, and the pools the methods use
+ *
+ * Every method is a function "allocate one buffer, free it" that
+ * bench_batch() calls through one pointer.  The table bench_method_defs[]
+ * lists them in the order the table runs and prints them; an entry with
+ * .both_orders becomes two rows, order 0 and order_hi.
+ *
+ * Adding a method row: write its pair function (and setup/teardown if it
+ * needs a pool), and add one entry to bench_method_defs[] with the BM_*
+ * flags that say where it may run (bench_ctx.c decides from them).
+ * BENCH_MAX_METHODS bounds the expanded table.
+ *
+ * Concurrency: the methods are created at load and destroyed at unload,
+ * when no table runs.  A pair function runs on the bench CPU, in the
+ * context bench_ctx.c chose; the floor's per-CPU array is touched by its own
+ * CPU with IRQs off only.
+ */
+
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/irqflags.h>
+#include <linux/mempool.h>
+#include <linux/mm.h>
+#include <linux/numa.h>
+#include <linux/percpu.h>
+
+#include "../atomic_alloc.h"
+#include "bench.h"
+#include "bench_compat.h"
+
+#define BENCH_FLOOR_SIZE	64
+#define BENCH_MAX_METHODS	16
+#define BENCH_PP_POOL_SIZE	256
+
+struct bench_method bench_methods[BENCH_MAX_METHODS];
+unsigned int bench_nr_methods;
+struct atomic_alloc_pool *bench_aa[BENCH_NR_AA];
+
+/* ---- The floor: the least a per-CPU pool can do ---- */
+
+struct bench_floor {
+	unsigned int level;
+	struct page *pages[BENCH_FLOOR_SIZE];
+};
+
+static struct bench_floor __percpu *bench_floor;
+
+/*
+ * An array popped and pushed with IRQs off.  Out of line, like
+ * atomic_alloc_page() and atomic_alloc_free(), so that both pay two calls.
+ */
+static noinline struct page *bench_floor_pop(void)
+{
+	struct bench_floor *f;
+	struct page *page = NULL;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	f = this_cpu_ptr(bench_floor);
+	if (likely(f->level))
+		page = f->pages[--f->level];
+	local_irq_restore(flags);
+	return page;
+}
+
+static noinline bool bench_floor_push(struct page *page)
+{
+	struct bench_floor *f;
+	unsigned long flags;
+	bool done = false;
+
+	local_irq_save(flags);
+	f = this_cpu_ptr(bench_floor);
+	if (likely(f->level < BENCH_FLOOR_SIZE)) {
+		f->pages[f->level++] = page;
+		done = true;
+	}
+	local_irq_restore(flags);
+	return done;
+}
+
+static void bench_floor_destroy(void)
+{
+	struct bench_floor *f;
+	int cpu;
+
+	if (!bench_floor)
+		return;
+	for_each_possible_cpu(cpu) {
+		f = per_cpu_ptr(bench_floor, cpu);
+		while (f->level)
+			__free_page(f->pages[--f->level]);
+	}
+	free_percpu(bench_floor);
+	bench_floor = NULL;
+}
+
+static int bench_floor_create(void)
+{
+	struct bench_floor *f;
+	struct page *page;
+	int cpu;
+
+	bench_floor = alloc_percpu(struct bench_floor);
+	if (!bench_floor)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		f = per_cpu_ptr(bench_floor, cpu);
+		while (f->level < BENCH_FLOOR_SIZE) {
+			page = alloc_page(GFP_KERNEL);
+			if (!page)
+				return -ENOMEM;
+			f->pages[f->level++] = page;
+		}
+	}
+	return 0;
+}
+
+/* ---- Pair functions ---- */
+
+static bool bench_pair_timer(const struct bench_method *m)
+{
+	return true;
+}
+
+static bool bench_pair_floor(const struct bench_method *m)
+{
+	struct page *page = bench_floor_pop();
+
+	if (!page)
+		return false;
+	if (!bench_floor_push(page))
+		__free_page(page);
+	return true;
+}
+
+static bool bench_pair_aa(const struct bench_method *m)
+{
+	/* gfp 0: the pool's own tiers only, never the page allocator. */
+	struct page *page = atomic_alloc_page(m->aa, 0);
+
+	if (!page)
+		return false;
+	atomic_alloc_free(m->aa, page);
+	return true;
+}
+
+static bool bench_pair_buddy(const struct bench_method *m)
+{
+	struct page *page = alloc_pages(GFP_ATOMIC | __GFP_NOWARN, m->order);
+
+	if (!page)
+		return false;
+	__free_pages(page, m->order);
+	return true;
+}
+
+static bool bench_pair_mempool(const struct bench_method *m)
+{
+	struct page *page = mempool_alloc(m->mp, GFP_ATOMIC);
+
+	if (!page)
+		return false;
+	mempool_free(page, m->mp);
+	return true;
+}
+
+static bool bench_pair_pp(const struct bench_method *m)
+{
+	struct page *page = page_pool_alloc_pages(m->pp,
+						  GFP_ATOMIC | __GFP_NOWARN);
+
+	if (!page)
+		return false;
+	page_pool_put_full_page(m->pp, page, true);
+	return true;
+}
+
+/*
+ * Not an allocator: what clearing the buffer costs, which alloc_pages()
+ * and a mempool's page allocation pay on every call when init_on_alloc is
+ * on (Debian's default), and the recycling pools do not.
+ */
+static bool bench_pair_zero(const struct bench_method *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < (1U << m->order); i++)
+		clear_highpage(m->zero + i);
+	return true;
+}
+
+/*
+ * Not an allocator: the two local_irq_save()/local_irq_restore() pairs that
+ * the floor and atomic_alloc pay per alloc+free pair and page_pool does
+ * not.  Under TCG, restoring an enabled IF ends a translation block, which
+ * makes this dearer than on hardware.
+ */
+static noinline void bench_irq_toggle(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	barrier();
+	local_irq_restore(flags);
+}
+
+static bool bench_pair_irq(const struct bench_method *m)
+{
+	bench_irq_toggle();
+	bench_irq_toggle();
+	return true;
+}
+
+/* ---- Setup and teardown of the methods' pools ---- */
+
+static int bench_setup_aa(struct bench_method *m, unsigned int index)
+{
+	m->aa = bench_aa[index];
+	return 0;
+}
+
+static int bench_setup_mempool(struct bench_method *m, unsigned int index)
+{
+	m->mp = mempool_create_page_pool(bench_pool_buffers, m->order);
+	return m->mp ? 0 : -ENOMEM;
+}
+
+static void bench_teardown_mempool(struct bench_method *m)
+{
+	mempool_destroy(m->mp);
+	m->mp = NULL;
+}
+
+static int bench_setup_pp(struct bench_method *m, unsigned int index)
+{
+	struct page_pool_params pp = {
+		.pool_size = BENCH_PP_POOL_SIZE,
+		.nid = NUMA_NO_NODE,
+		.order = m->order,
+	};
+	struct page_pool *pool = page_pool_create(&pp);
+
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+	m->pp = pool;
+	return 0;
+}
+
+static void bench_teardown_pp(struct bench_method *m)
+{
+	page_pool_destroy(m->pp);
+	m->pp = NULL;
+}
+
+static int bench_setup_zero(struct bench_method *m, unsigned int index)
+{
+	m->zero = alloc_pages(GFP_KERNEL, m->order);
+	return m->zero ? 0 : -ENOMEM;
+}
+
+static void bench_teardown_zero(struct bench_method *m)
+{
+	if (m->zero)
+		__free_pages(m->zero, m->order);
+	m->zero = NULL;
+}
+
+/* ---- The table of methods ---- */
+
+struct bench_method_def {
+	const char *name;
+	unsigned int flags;
+	bool both_orders;	/* a row for order 0 and one for order_hi */
+	bool (*pair)(const struct bench_method *m);
+	int (*setup)(struct bench_method *m, unsigned int index);
+	void (*teardown)(struct bench_method *m);
+};
+
+static const struct bench_method_def bench_method_defs[] = {
+	{ .name = "timer", .flags = BM_NMI_SAFE, .pair = bench_pair_timer },
+	{ .name = "irqsave_x2", .pair = bench_pair_irq },
+	{ .name = "floor", .pair = bench_pair_floor },
+	{ .name = "atomic_alloc", .both_orders = true, .pair = bench_pair_aa,
+	  .setup = bench_setup_aa },
+	{ .name = "alloc_pages", .flags = BM_SPINLOCK_T, .both_orders = true,
+	  .pair = bench_pair_buddy },
+	{ .name = "mempool", .flags = BM_SPINLOCK_T, .both_orders = true,
+	  .pair = bench_pair_mempool, .setup = bench_setup_mempool,
+	  .teardown = bench_teardown_mempool },
+	{ .name = "page_pool", .flags = BM_NAPI_ONLY, .both_orders = true,
+	  .pair = bench_pair_pp, .setup = bench_setup_pp,
+	  .teardown = bench_teardown_pp },
+	{ .name = "zeroing", .flags = BM_REFERENCE, .both_orders = true,
+	  .pair = bench_pair_zero, .setup = bench_setup_zero,
+	  .teardown = bench_teardown_zero },
+};
+
+/* Also safe on a half-built set: the error path of create. */
+void bench_methods_destroy(void)
+{
+	struct bench_method *m;
+	unsigned int i;
+
+	for (i = 0; i < bench_nr_methods; i++) {
+		m = &bench_methods[i];
+		if (m->teardown)
+			m->teardown(m);
+	}
+	for (i = 0; i < BENCH_NR_AA; i++) {
+		atomic_alloc_destroy(bench_aa[i]);
+		bench_aa[i] = NULL;
+	}
+	bench_floor_destroy();
+	bench_nr_methods = 0;
+}
+
+int bench_methods_create(void)
+{
+	static const char * const aa_names[BENCH_NR_AA] = {
+		"bench_o0", "bench_ohi"
+	};
+	struct atomic_alloc_params p = {
+		.cpu_buffers = bench_pool_buffers,
+	};
+	const struct bench_method_def *d;
+	struct bench_method *m;
+	unsigned int i, k;
+	int err;
+
+	err = bench_floor_create();
+	if (err)
+		return err;
+	for (i = 0; i < BENCH_NR_AA; i++) {
+		p.name = aa_names[i];
+		p.order = i ? bench_order_hi : 0;
+		bench_aa[i] = atomic_alloc_create(&p);
+		if (IS_ERR(bench_aa[i])) {
+			err = PTR_ERR(bench_aa[i]);
+			bench_aa[i] = NULL;
+			return err;
+		}
+	}
+
+	for (d = bench_method_defs;
+	     d < bench_method_defs + ARRAY_SIZE(bench_method_defs); d++) {
+		for (k = 0; k < (d->both_orders ? 2 : 1); k++) {
+			if (bench_nr_methods == BENCH_MAX_METHODS)
+				return -E2BIG;
+			m = &bench_methods[bench_nr_methods];
+			*m = (struct bench_method) {
+				.name = d->name,
+				.order = k ? bench_order_hi : 0,
+				.flags = d->flags,
+				.pair = d->pair,
+				.teardown = d->teardown,
+			};
+			/* Counted first, so that a failed setup is undone. */
+			bench_nr_methods++;
+			err = d->setup ? d->setup(m, k) : 0;
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
