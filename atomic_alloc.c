@@ -35,11 +35,17 @@
  *   @refill_work, @backoff	the refill work of this CPU only.
  *
  * struct atomic_alloc_pool:
- *   @shared		tier 2: a lock-free stack (a pointer and a tag swapped
- *			together by a double-word cmpxchg) from any context on
- *			any CPU.  Paired with @shared_count, incremented before
- *			a push and decremented after a pop, so that it never
- *			reads below the real depth.
+ *   @shared/@shared_count	tier 2: an array under @shared_owner, a
+ *			spinlock that records its holder's CPU.  Any context
+ *			on any CPU may take it; a caller whose CPU already
+ *			holds it (an interrupt or NMI that interrupted the
+ *			holder) does not spin but falls back: NULL for an
+ *			allocation, the overflow list for a free.  Holders never
+ *			wait for anything inside, so a CPU spinning on another
+ *			CPU's hold waits for a few instructions.  (A lock-free
+ *			stack needs a double-word cmpxchg, which QEMU 7.2's TCG
+ *			emulates with corrupt flags: it computes EFLAGS from a
+ *			stale cc_op and can set TF and DF.)
  *   @overflow, @drop, @late	llists: llist_add() from any context;
  *			llist_del_all() by the worker (process context).
  *			@overflow holds reusable surplus, @drop buffers that
@@ -142,6 +148,8 @@ static const char * const aa_reserved_names[] = { "pages_held", "fail_refill" };
  *		its buffers are there (and none is in a tier or out).
  * @id:		its index in atomic_alloc_pool.pages.
  * @on_list:	@node is on a list.
+ * @on_orphans:	...and that list is atomic_alloc_pool.orphans: its buffers
+ *		are not counted in spill_count and are never reused.
  * @scrubbed:	unmapped by destroy while buffers were still out.
  * @out:	CONFIG_ATOMIC_ALLOC_DEBUG, buffers of buffer_bytes: bit i is
  *		set while buffer i is handed out.
@@ -158,6 +166,7 @@ struct aa_page {
 	unsigned int nspill;
 	u32 id;
 	bool on_list;
+	bool on_orphans;
 	bool scrubbed;
 	unsigned long out;
 	struct rcu_head rcu;
@@ -242,10 +251,11 @@ struct atomic_alloc_pool {
 	enum dma_data_direction dma_dir;
 
 	/* Tier 2. */
-	struct aa_stack shared ____cacheline_aligned_in_smp;
-	atomic_long_t shared_count;
+	atomic_t shared_owner ____cacheline_aligned_in_smp;	/* CPU + 1 */
+	unsigned int shared_count;
 	unsigned int shared_target;
 	unsigned int shared_size;	/* 2 * shared_target */
+	void **shared;
 
 	/* Deferred frees, the worker's side. */
 	struct llist_head overflow ____cacheline_aligned_in_smp;
@@ -320,6 +330,8 @@ static __always_inline void aa_hook(struct atomic_alloc_pool *pool,
 
 static unsigned long aa_release_pages(struct atomic_alloc_pool *pool, int why,
 				      unsigned long keep);
+static void aa_spill_back(struct atomic_alloc_pool *pool, void **elems,
+			  unsigned int n);
 
 /* ---- Pages, buffers, owner tags ---- */
 
@@ -565,55 +577,99 @@ static inline unsigned int aa_cpu_level(struct aa_cpu *c)
 	return READ_ONCE(c->level);
 }
 
-/* ---- Tier 2: the shared reserve, a lock-free stack ---- */
+/* ---- Tier 2: the shared reserve, any context on any CPU ---- */
+
+/*
+ * Take the reserve's lock, spinning only while another CPU holds it (its
+ * holder is inside a few instructions and waits for nothing).  Returns
+ * false, without taking it, to a caller that interrupted the holder on its
+ * own CPU.  Preemption disabled.
+ */
+static __always_inline bool aa_shared_lock(struct atomic_alloc_pool *pool)
+{
+	int me = smp_processor_id() + 1, old;
+
+	for (;;) {
+		old = 0;
+		if (likely(atomic_try_cmpxchg_acquire(&pool->shared_owner, &old,
+						      me)))
+			return true;
+		if (old == me)
+			return false;
+		this_cpu_inc(pool->cpu->retries);
+		while (atomic_read(&pool->shared_owner))
+			cpu_relax();
+	}
+}
+
+static __always_inline void aa_shared_unlock(struct atomic_alloc_pool *pool)
+{
+	atomic_set_release(&pool->shared_owner, 0);
+}
+
+/* Returns NULL when the reserve is empty or held on this CPU (@nested). */
+static void *aa_shared_pop_nested(struct atomic_alloc_pool *pool,
+				  bool *nested)
+{
+	void *elem = NULL;
+	unsigned int n;
+
+	preempt_disable();
+	if (likely(aa_shared_lock(pool))) {
+		n = pool->shared_count;
+		if (n) {
+			elem = pool->shared[--n];
+			WRITE_ONCE(pool->shared_count, n);
+		}
+		aa_shared_unlock(pool);
+	} else {
+		*nested = true;
+	}
+	preempt_enable();
+	return elem;
+}
 
 static void *aa_shared_pop(struct atomic_alloc_pool *pool)
 {
-	struct aa_stack old, new;
+	bool nested = false;
 
-	old.tag = READ_ONCE(pool->shared.tag);
-	old.first = READ_ONCE(pool->shared.first);
-	for (;;) {
-		if (!old.first)
-			return NULL;
-		/*
-		 * If another CPU popped old.first meanwhile, this reads a link
-		 * that is no longer ours (a whole-page buffer's struct page, or
-		 * a buffer in a page kept by RCU); the tag makes the cmpxchg
-		 * fail and we retry.
-		 */
-		new.first = data_race(READ_ONCE(aa_link(pool, old.first)->next));
-		new.tag = old.tag + 1;
-		if (aa_stack_cmpxchg(&pool->shared, &old, new))
-			break;
-		this_cpu_inc(pool->cpu->retries);
-	}
-	/* Paired with the increment before the push in aa_shared_push(). */
-	atomic_long_dec(&pool->shared_count);
-	return old.first;
+	return aa_shared_pop_nested(pool, &nested);
 }
 
-/* Returns false when the reserve holds @limit or more. */
+/* Returns false when the reserve holds @limit or more, or is busy here. */
+static bool aa_shared_push_nested(struct atomic_alloc_pool *pool, void *elem,
+				  unsigned int limit, bool *nested)
+{
+	bool done = false;
+	unsigned int n;
+
+	preempt_disable();
+	if (likely(aa_shared_lock(pool))) {
+		n = pool->shared_count;
+		if (n < limit) {
+			pool->shared[n] = elem;
+			WRITE_ONCE(pool->shared_count, n + 1);
+			done = true;
+		}
+		aa_shared_unlock(pool);
+	} else {
+		*nested = true;
+	}
+	preempt_enable();
+	return done;
+}
+
 static bool aa_shared_push(struct atomic_alloc_pool *pool, void *elem,
 			   unsigned int limit)
 {
-	struct llist_node *link = aa_link(pool, elem);
-	struct aa_stack old, new;
+	bool nested = false;
 
-	if (atomic_long_inc_return(&pool->shared_count) > limit) {
-		atomic_long_dec(&pool->shared_count);
-		return false;
-	}
-	old.tag = READ_ONCE(pool->shared.tag);
-	old.first = READ_ONCE(pool->shared.first);
-	for (;;) {
-		WRITE_ONCE(link->next, old.first);
-		new.first = elem;
-		new.tag = old.tag + 1;
-		if (aa_stack_cmpxchg(&pool->shared, &old, new))
-			return true;
-		this_cpu_inc(pool->cpu->retries);
-	}
+	return aa_shared_push_nested(pool, elem, limit, &nested);
+}
+
+static inline unsigned int aa_shared_level(struct atomic_alloc_pool *pool)
+{
+	return READ_ONCE(pool->shared_count);
 }
 
 /* ---- Deferred lists: any context, drained by the worker ---- */
@@ -705,15 +761,17 @@ static void *aa_alloc_direct(struct atomic_alloc_pool *pool, gfp_t gfp)
 static noinline void *aa_alloc_slow(struct atomic_alloc_pool *pool,
 				    struct aa_cpu *c, gfp_t gfp, bool nested)
 {
+	bool held = false;
 	void *elem = NULL;
 
-	if (nested)
-		this_cpu_inc(pool->cpu->alloc_nested);
 	if (likely(!READ_ONCE(pool->dead))) {
-		elem = aa_shared_pop(pool);
+		elem = aa_shared_pop_nested(pool, &held);
 		if (!nested && !irq_work_is_pending(&c->kick))
 			irq_work_queue(&c->kick);
 	}
+	/* Interrupted this CPU inside tier 1 or tier 2: counted once. */
+	if (nested || held)
+		this_cpu_inc(pool->cpu->alloc_nested);
 	if (elem) {
 		this_cpu_inc(pool->cpu->alloc_remote);
 		if (unlikely(in_nmi()))
@@ -874,21 +932,27 @@ static void aa_free_late(struct atomic_alloc_pool *pool, void *elem)
 }
 
 /*
- * Tier 1 full, or the buffer still referenced elsewhere (@busy): the
- * shared reserve, else a list the worker drains.  Preemption disabled.
+ * Tier 1 full or busy (@nested), or the buffer still referenced elsewhere
+ * (@busy): the shared reserve, else a list the worker drains.  Preemption
+ * disabled.
  */
 static noinline void aa_free_slow(struct atomic_alloc_pool *pool, void *elem,
-				  bool busy)
+				  bool busy, bool nested)
 {
+	bool held = false;
+
 	if (busy) {
 		aa_orphan(pool, elem);
 		aa_drop(pool, elem);
 	} else {
-		if (aa_shared_push(pool, elem, pool->shared_size))
-			return;
+		if (aa_shared_push_nested(pool, elem, pool->shared_size, &held))
+			goto out;
 		aa_overflow_add(pool, elem);
 	}
 	this_cpu_inc(pool->cpu->free_deferred);
+out:
+	if (nested || held)
+		this_cpu_inc(pool->cpu->free_nested);
 }
 
 static __always_inline void aa_free(struct atomic_alloc_pool *pool,
@@ -907,11 +971,8 @@ static __always_inline void aa_free(struct atomic_alloc_pool *pool,
 	}
 	aa_hook(pool, AA_HOOK_FREE, 0);
 	c = this_cpu_ptr(pool->cpu);
-	if (unlikely(busy) || unlikely(!aa_cpu_push(pool, c, elem, &nested))) {
-		if (nested)
-			this_cpu_inc(pool->cpu->free_nested);
-		aa_free_slow(pool, elem, busy);
-	}
+	if (unlikely(busy) || unlikely(!aa_cpu_push(pool, c, elem, &nested)))
+		aa_free_slow(pool, elem, busy, nested);
 	this_cpu_inc(pool->cpu->freed);
 	if (unlikely(in_nmi()))
 		this_cpu_inc(pool->cpu->free_nmi);
@@ -1073,27 +1134,6 @@ EXPORT_SYMBOL_GPL(atomic_alloc_buf_bytes);
 
 /* ---- The worker's surplus ("spill"), process context, pool->lock ---- */
 
-/* Put a free buffer into the spill; a page with every buffer home counts. */
-static void aa_spill_add(struct atomic_alloc_pool *pool, void *elem)
-{
-	struct page *page = aa_elem_page(pool, elem);
-	struct aa_page *meta = aa_meta(page);
-	bool orphan = READ_ONCE(*aa_owner(page)) & AA_OWNER_ORPHAN;
-
-	lockdep_assert_held(&pool->lock);
-	aa_link(pool, elem)->next = meta->spill;
-	meta->spill = elem;
-	if (!meta->on_list) {
-		list_add_tail(&meta->node, orphan ? &pool->orphans :
-						    &pool->spill_pages);
-		meta->on_list = true;
-	}
-	if (!orphan)
-		pool->spill_count++;
-	if (++meta->nspill == pool->per_page && !orphan)
-		pool->spill_full++;
-}
-
 /* Move a page whose buffers are in the spill to the orphans. */
 static void aa_spill_orphan(struct atomic_alloc_pool *pool,
 			    struct aa_page *meta)
@@ -1102,6 +1142,34 @@ static void aa_spill_orphan(struct atomic_alloc_pool *pool,
 	if (meta->nspill == pool->per_page)
 		pool->spill_full--;
 	list_move_tail(&meta->node, &pool->orphans);
+	meta->on_orphans = true;
+}
+
+/* Put a free buffer into the spill; a page with every buffer home counts. */
+static void aa_spill_add(struct atomic_alloc_pool *pool, void *elem)
+{
+	struct page *page = aa_elem_page(pool, elem);
+	struct aa_page *meta = aa_meta(page);
+	bool orphan = READ_ONCE(*aa_owner(page)) & AA_OWNER_ORPHAN;
+
+	lockdep_assert_held(&pool->lock);
+	/* Orphaned since its first buffers came home: stop counting them. */
+	if (orphan && meta->on_list && !meta->on_orphans)
+		aa_spill_orphan(pool, meta);
+	aa_link(pool, elem)->next = meta->spill;
+	meta->spill = elem;
+	if (!meta->on_list) {
+		list_add_tail(&meta->node, orphan ? &pool->orphans :
+						    &pool->spill_pages);
+		meta->on_list = true;
+		meta->on_orphans = orphan;
+	}
+	meta->nspill++;
+	if (orphan)
+		return;
+	pool->spill_count++;
+	if (meta->nspill == pool->per_page)
+		pool->spill_full++;
 }
 
 /* Take up to @n reusable buffers out of the spill. */
@@ -1209,23 +1277,25 @@ static void aa_collect(struct atomic_alloc_pool *pool)
  * Buffers for a refill: the spill first, then the shared reserve above its
  * target.  Refilling a CPU from them keeps the buffers that frees on other
  * CPUs brought back in use, instead of releasing those while allocating new
- * ones.  Fresh pages make up the rest; their buffers that are not needed
- * now go into the spill.  Returns how many; *@fresh counts the new ones.
+ * ones.  Fresh pages make up the rest, allocated without the lock (so that
+ * the other CPUs' refills and the shrinker are not held up by reclaim);
+ * their buffers that are not needed now go into the spill.  Returns how
+ * many; *@fresh counts the new ones.
  */
 static unsigned int aa_gather(struct atomic_alloc_pool *pool, void **elems,
 			      unsigned int n, int nid, unsigned int *fresh,
 			      bool *failed)
 {
 	void *page_elems[ATOMIC_ALLOC_MAX_BUFS_PER_PAGE];
+	unsigned int got, k, i, extra = 0;
 	struct aa_page *meta;
-	unsigned int got, k, i;
 	void *elem;
 
 	mutex_lock(&pool->lock);
 	aa_collect(pool);
 	got = aa_spill_take(pool, elems, n);
-	while (got < n &&
-	       atomic_long_read(&pool->shared_count) > pool->shared_target) {
+	mutex_unlock(&pool->lock);
+	while (got < n && aa_shared_level(pool) > pool->shared_target) {
 		elem = aa_shared_pop(pool);
 		if (!elem)
 			break;
@@ -1244,14 +1314,15 @@ static unsigned int aa_gather(struct atomic_alloc_pool *pool, void **elems,
 		k = aa_page_elems(pool, meta, page_elems);
 		this_cpu_add(pool->cpu->refilled, k);
 		*fresh += k;
-		for (i = 0; i < k; i++) {
-			if (got < n)
-				elems[got++] = page_elems[i];
-			else
-				aa_spill_add(pool, page_elems[i]);
-		}
+		for (i = 0; i < k && got < n; i++)
+			elems[got++] = page_elems[i];
+		/* Only the last page can leave buffers over. */
+		extra = k - i;
+		if (extra)
+			memmove(page_elems, page_elems + i,
+				extra * sizeof(*page_elems));
 	}
-	mutex_unlock(&pool->lock);
+	aa_spill_back(pool, page_elems, extra);
 	return got;
 }
 
@@ -1278,7 +1349,6 @@ static unsigned int aa_place(struct atomic_alloc_pool *pool, struct aa_cpu *pc,
 {
 	bool nested = false;
 	unsigned int i = 0;
-
 
 	preempt_disable();
 	if (smp_processor_id() == pc->cpu && !READ_ONCE(pool->dead)) {
@@ -1326,7 +1396,7 @@ static bool aa_refill_shared(struct atomic_alloc_pool *pool, int nid)
 
 	for (;;) {
 		want = pool->shared_target -
-		       min_t(long, atomic_long_read(&pool->shared_count),
+		       min_t(long, aa_shared_level(pool),
 			     pool->shared_target);
 		if (!want)
 			return true;
@@ -1513,7 +1583,7 @@ static int aa_cpu_online(unsigned int cpu)
 
 static unsigned long aa_surplus(struct atomic_alloc_pool *pool)
 {
-	long shared = atomic_long_read(&pool->shared_count);
+	long shared = aa_shared_level(pool);
 
 	return (shared > pool->shared_target ? shared - pool->shared_target : 0) +
 	       atomic_long_read(&pool->overflow_count) +
@@ -1537,7 +1607,7 @@ static unsigned long aa_shrink(struct atomic_alloc_pool *pool,
 		return 0;
 	aa_collect(pool);
 	while (moved < nr &&
-	       atomic_long_read(&pool->shared_count) > pool->shared_target) {
+	       aa_shared_level(pool) > pool->shared_target) {
 		elem = aa_shared_pop(pool);
 		if (!elem)
 			break;
@@ -1585,7 +1655,7 @@ EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_cpu_level);
 
 VISIBLE_IF_KUNIT unsigned int atomic_alloc_shared_level(struct atomic_alloc_pool *pool)
 {
-	return max(atomic_long_read(&pool->shared_count), 0L);
+	return aa_shared_level(pool);
 }
 EXPORT_SYMBOL_IF_KUNIT(atomic_alloc_shared_level);
 
@@ -1897,6 +1967,7 @@ static void aa_pool_free(struct atomic_alloc_pool *pool)
 	xa_destroy(&pool->pages);
 	mutex_destroy(&pool->lock);
 	free_percpu(pool->cpu);
+	kfree(pool->shared);
 	kfree(pool);
 }
 
@@ -1928,7 +1999,6 @@ static void aa_stop_workers(struct atomic_alloc_pool *pool)
  * Context: Process context.  May sleep.  Takes cpus_read_lock().
  * Return: the pool, ERR_PTR(-EINVAL) for bad @params (with a message
  * naming the field), ERR_PTR(-EEXIST) if a pool of that name exists,
- * ERR_PTR(-ENODEV) on a CPU without a double-word cmpxchg, or
  * ERR_PTR(-ENOMEM) if it could not be filled (with a message naming what
  * sized it); nothing is leaked on error.
  */
@@ -1944,12 +2014,6 @@ atomic_alloc_create(const struct atomic_alloc_params *params)
 	err = aa_check_params(params);
 	if (err)
 		return ERR_PTR(err);
-	if (!aa_has_cmpxchg128()) {
-		pr_err("%s: this CPU has no double-word cmpxchg (cmpxchg16b)\n",
-		       params->name);
-		return ERR_PTR(-ENODEV);
-	}
-
 	/* A power-of-two kmalloc is naturally aligned: the tag bits are 0. */
 	pool = kzalloc(roundup_pow_of_two(sizeof(*pool)), GFP_KERNEL);
 	if (!pool)
@@ -1986,6 +2050,10 @@ atomic_alloc_create(const struct atomic_alloc_params *params)
 	INIT_LIST_HEAD(&pool->list);
 
 	err = -ENOMEM;
+	pool->shared = kcalloc(pool->shared_size, sizeof(*pool->shared),
+			       GFP_KERNEL);
+	if (!pool->shared)
+		goto err_free;
 	pool->cpu = __alloc_percpu_gfp(struct_size(pc, slots, pool->high),
 				       __alignof__(struct aa_cpu), GFP_KERNEL);
 	if (!pool->cpu)
@@ -2260,6 +2328,7 @@ static void __exit atomic_alloc_exit(void)
 			kfree(meta);
 		xa_destroy(&pool->pages);
 		free_percpu(pool->cpu);
+		kfree(pool->shared);
 		kfree(pool);
 	}
 	WARN_ON(!list_empty(&aa_pools));

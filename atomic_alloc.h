@@ -26,16 +26,19 @@
  *  1. this CPU's array: no lock, no interrupt disabling, O(1) (an
  *     interrupt or NMI that arrives while its CPU is inside the array
  *     skips to tier 2);
- *  2. the pool's shared reserve: a lock-free stack, O(1);
+ *  2. the pool's shared reserve, O(1), under a lock that a CPU spins on
+ *     only while another CPU holds it (an interrupt or NMI that interrupted
+ *     the holder on its own CPU gets NULL, never waits);
  *  3. the page allocator, only when @gfp is non-zero and the calling
  *     context may take a spinlock_t on PREEMPT_RT: never in NMI, in hard
  *     IRQ, with interrupts disabled or (where lockdep can tell) under a raw
  *     spinlock, on any kernel;
  *  4. NULL, counted in &atomic_alloc_stats.alloc_failed.
  *
- * Nothing in tiers 1, 2 and 4, nor atomic_alloc_free(), waits for anything:
- * it never spins on a lock, never wakes a task and never queues work; the
- * refill worker is kicked through a hard irq_work.
+ * Nothing in tiers 1, 2 and 4, nor atomic_alloc_free(), waits for the
+ * context it interrupted: it never spins on a lock that context may hold,
+ * never wakes a task and never queues work; the refill worker is kicked
+ * through a hard irq_work.
  *
  * What the pool owns in struct page.  While a page belongs to a pool (in
  * the pool, or handed out as a buffer), these fields of its head page are
@@ -146,21 +149,21 @@ struct atomic_alloc_params {
  *			use tiers 1, 2 and 4, never 3).
  * @alloc_nested:	allocations made by an interrupt or NMI that arrived
  *			while this CPU was inside an operation on its own
- *			array: they leave that array alone and take from the
- *			shared reserve (or get NULL if it is empty).
+ *			array or on the shared reserve: they leave that one
+ *			alone and take from the other (the reserve, or, if the
+ *			reserve was the busy one, nothing: NULL).
  * @freed:		buffers given back through atomic_alloc_free() or
  *			atomic_alloc_buf_free(), refused ones not counted.
  * @free_nmi:		of those, frees made in NMI context.
  * @free_nested:	frees made by an interrupt or NMI inside an operation
- *			on this CPU's array: they go to the shared reserve, or
- *			to the worker's lock-free list when it is full.
+ *			of this CPU on its array or the shared reserve: they go
+ *			to the other, or to the worker's lock-free list.
  * @free_deferred:	frees that found this CPU's array and the shared
  *			reserve full, or the buffer still referenced, and
  *			handed the buffer to a lock-free list that the worker
  *			drains in process context.
- * @retries:		tier-2 operations that raced another CPU, or an
- *			interrupt or NMI on their own, on the shared reserve
- *			and retried.  They cost time, never a buffer.
+ * @retries:		tier-2 operations that found the shared reserve held
+ *			by another CPU and waited for it (a few instructions).
  * @refilled:		buffers the refill worker and CPU hotplug took from
  *			the page allocator (the initial fill in
  *			atomic_alloc_create() too), whether they were kept or
