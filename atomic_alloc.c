@@ -887,7 +887,9 @@ void *atomic_alloc_buf(struct atomic_alloc_pool *pool, gfp_t gfp)
 		page = virt_to_head_page(buf);
 		if (likely(!(READ_ONCE(*aa_owner(page)) & AA_OWNER_ORPHAN)))
 			break;
+		/* Taken back at once: counted as freed, so never outstanding. */
 		aa_drop(pool, buf);
+		this_cpu_inc(pool->cpu->freed);
 	}
 	if (IS_ENABLED(CONFIG_ATOMIC_ALLOC_DEBUG))
 		set_bit(aa_frag_index(pool, page, buf), &aa_meta(page)->out);

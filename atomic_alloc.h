@@ -153,7 +153,9 @@ struct atomic_alloc_params {
  *			alone and take from the other (the reserve, or, if the
  *			reserve was the busy one, nothing: NULL).
  * @freed:		buffers given back through atomic_alloc_free() or
- *			atomic_alloc_buf_free(), refused ones not counted.
+ *			atomic_alloc_buf_free(), refused ones not counted; also
+ *			a buffer of an orphaned page that an allocation took
+ *			out of a tier and handed straight back.
  * @free_nmi:		of those, frees made in NMI context.
  * @free_nested:	frees made by an interrupt or NMI inside an operation
  *			of this CPU on its array or the shared reserve: they go

@@ -13,6 +13,7 @@
 #include <linux/fault-inject.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/workqueue.h>
@@ -458,6 +459,9 @@ static void ab_test_orphan(struct kunit *test)
 	atomic_alloc_shrink(pool, ULONG_MAX);
 	/* The siblings that were in the tiers have been drained by now. */
 	KUNIT_EXPECT_EQ(test, ab_stats(pool).released_refcnt, (u64)per_page);
+	KUNIT_EXPECT_EQ(test, ab_stats(pool).outstanding, 0ULL);
+	/* The pool's reference goes after a grace period (RCU-deferred). */
+	rcu_barrier();
 	KUNIT_EXPECT_EQ(test, page_ref_count(ref), 1);
 	put_page(ref);
 }
