@@ -38,6 +38,7 @@ aa_need_cmd python3 make gcc rsync timeout qemu-system-x86_64 flex bison bc
 (
 	aa_lock kunit
 	aa_ensure_source
+	aa_seed_kunit_dir debug "$bdir"
 	aa_link_project
 	# Rebuilt every time, so that their warnings are in every build log.
 	find "$bdir/drivers/misc/atomic_alloc" -name '*.o' -delete 2>/dev/null || true

@@ -57,18 +57,7 @@ rm -f "$log"
 # One run at a time owns the shared source tree.
 aa_lock kunit
 aa_ensure_source
-# A configuration whose fragments changed gets a new build dir: start it from
-# a copy of the newest one of the same name, so that only what the change
-# touches is rebuilt.
-if [ ! -f "$bdir/.config" ]; then
-	seed=$(ls -dt "$AA_CACHE/kunit/$config"-* 2>/dev/null | grep -v -x -F "$bdir" |
-		while read -r d; do [ -f "$d/.config" ] && echo "$d"; done | head -n 1)
-	if [ -n "$seed" ]; then
-		aa_info "$stage: new kconfig; seeding $bdir from $seed"
-		rm -rf "$bdir"
-		cp -a "$seed" "$bdir"
-	fi
-fi
+aa_seed_kunit_dir "$config" "$bdir"
 
 # --- link the project into the tree ---------------------------------------
 aa_link_project

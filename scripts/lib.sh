@@ -265,6 +265,24 @@ aa_kunit_dir() {
 	echo "$AA_CACHE/kunit/$name-$h"
 }
 
+# aa_seed_kunit_dir NAME DIR: a build dir DIR of configuration NAME that has
+# never been configured starts as a copy of the newest configured one of
+# the same name (NAME-* or the older plain NAME), so that a change to the
+# kconfig fragments rebuilds only what it touches.  A real copy, not hard
+# links: the compiler rewrites objects in place.  Call with the kunit lock
+# held, so that no build writes into the tree being copied.
+aa_seed_kunit_dir() {
+	local name=$1 dir=$2 seed
+	[ -f "$dir/.config" ] && return 0
+	seed=$(ls -dt "$AA_CACHE/kunit/$name" "$AA_CACHE/kunit/$name"-* 2>/dev/null |
+		grep -v -x -F "$dir" |
+		while read -r d; do [ -f "$d/.config" ] && echo "$d"; done | head -n 1)
+	[ -n "$seed" ] || return 0
+	aa_info "new kconfig for $name: seeding $dir from $seed"
+	rm -rf "$dir"
+	cp -a "$seed" "$dir"
+}
+
 # aa_link_project: mirror the project's in-tree files into
 # $AA_SRC/drivers/misc/atomic_alloc/ and hook that directory into
 # drivers/misc/{Kconfig,Makefile} (the two lines of an in-tree drop).
