@@ -11,6 +11,8 @@
 #   static          checkpatch --strict, kernel-doc, sparse (scripts/static.sh)
 #   docs            Documentation/ builds with Sphinx, warnings as errors
 #   pressure-6.12   the shrinker and a stream in a 256 MiB guest
+#   storm-FLAVOUR   100,000 NMIs at a CPU looping the pool, the handler
+#                   allocating too (atomic_alloc_storm.ko; 6.1, 6.12, 6.12-rt)
 #   example-FLAVOUR the consumer example in samples/, built against
 #                   Module.symvers and run in hard IRQ (scripts/example.sh)
 #   dkms            dkms add/build/install against the 6.12 headers
@@ -52,6 +54,9 @@ STAGES=(
 	"stock-6.12 $here/stock.sh 6.12"
 	"stock-6.12-rt $here/stock.sh 6.12-rt"
 	"pressure-6.12 $here/stock.sh 6.12 pressure -m 256"
+	"storm-6.1 $here/stock.sh 6.1 storm"
+	"storm-6.12 $here/stock.sh 6.12 storm"
+	"storm-6.12-rt $here/stock.sh 6.12-rt storm"
 	"example-6.12 $here/example.sh 6.12"
 	"example-6.12-rt $here/example.sh 6.12-rt"
 	"dkms $here/dkms-check.sh 6.12"
