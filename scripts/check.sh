@@ -18,7 +18,10 @@
 #   dkms            dkms add/build/install against the 6.12 headers
 #   bench-quick     the benchmark module builds, loads and self-checks (not
 #                   the benchmark itself: that is make bench)
-#   kunit-CONFIG    KUnit suites under QEMU (smp, rt)
+#   kunit-CONFIG    KUnit suites under QEMU (scripts/kunit.sh): x86_64 smp,
+#                   rt and kcsan; arm64 with 4, 16 and 64 KiB pages
+#                   (arm64-4k, arm64-16k, arm64-64k) and arm64-debug (64 KiB
+#                   pages, PREEMPT_RT, lockdep, KASAN, kmemleak)
 #   kunit-debug     RT + lockdep + KASAN + kmemleak kernel, modules loaded
 #                   from an initramfs, fault injection (scripts/debug.sh)
 #   check.d/*.sh    any executable scripts/check.d/NAME.sh, as stage NAME
@@ -63,6 +66,11 @@ STAGES=(
 	"bench-quick $here/bench.sh --quick"
 	"kunit-smp $here/kunit.sh smp"
 	"kunit-rt $here/kunit.sh rt"
+	"kunit-kcsan $here/kunit.sh kcsan"
+	"kunit-arm64-4k $here/kunit.sh arm64-4k"
+	"kunit-arm64-16k $here/kunit.sh arm64-16k"
+	"kunit-arm64-64k $here/kunit.sh arm64-64k"
+	"kunit-arm64-debug $here/kunit.sh arm64-debug"
 	"kunit-debug $here/debug.sh"
 )
 if [ -d "$here/check.d" ]; then
@@ -133,7 +141,7 @@ run_stage() {
 	total_fail=$((total_fail + f))
 	total_skip=$((total_skip + ${s:-0}))
 	[ "$f" -eq 0 ] || failed_stages+=("$name")
-	rows+=("$(printf '%-16s %6s %6s %7s %6ss  %s' "$name" "$p" "$f" "${s:--}" "$((SECONDS - t0))" "$l")")
+	rows+=("$(printf '%-18s %6s %6s %7s %6ss  %s' "$name" "$p" "$f" "${s:--}" "$((SECONDS - t0))" "$l")")
 }
 
 known=" "
@@ -149,12 +157,12 @@ for name in ${AA_STAGES:-}; do
 	echo "atomic_alloc: error: AA_STAGES names an unknown stage '$name' (stages:$known)"
 	total_fail=$((total_fail + 1))
 	failed_stages+=("$name")
-	rows+=("$(printf '%-16s %6s %6s %7s %6ss  %s' "$name" 0 1 - 0 "unknown stage")")
+	rows+=("$(printf '%-18s %6s %6s %7s %6ss  %s' "$name" 0 1 - 0 "unknown stage")")
 done
 
 echo
 echo "=== atomic_alloc check summary ($((SECONDS - t_start))s) ==="
-printf '%-16s %6s %6s %7s %7s  %s\n' stage passed failed skipped time log
+printf '%-18s %6s %6s %7s %7s  %s\n' stage passed failed skipped time log
 for r in "${rows[@]}"; do
 	echo "$r"
 done

@@ -3,7 +3,8 @@
 #
 # deps.sh: install what the harness needs from Debian's archive, idempotently.
 #
-# Tools, the 6.12 source (KUnit kernels are built from it), the headers of the
+# Tools, the 6.12 source (KUnit kernels are built from it), the arm64 cross
+# compiler and QEMU (the kunit-arm64-* stages), the headers of the
 # four kernels the module is built against (6.1, 6.1-rt, 6.12, 6.12-rt) and
 # the kernel images of exactly those header releases that are booted under
 # QEMU (6.1, 6.12, 6.12-rt).  `apt-get update` runs only when something is
@@ -21,6 +22,7 @@ packages=(
 	linux-source-6.12 gzip coreutils util-linux
 	linux-headers-6.12-amd64 linux-headers-6.12-rt-amd64
 	linux-headers-amd64 linux-headers-rt-amd64
+	gcc-aarch64-linux-gnu qemu-system-arm
 )
 # More packages, space-separated, for a stage that needs them.
 read -r -a extra <<<"${AA_EXTRA_PACKAGES:-}"
@@ -94,7 +96,7 @@ done
 
 # Tools the scripts call.
 aa_need_cmd make gcc rsync cpio gzip xz flock timeout python3 \
-	qemu-system-x86_64 busybox
+	qemu-system-x86_64 busybox aarch64-linux-gnu-gcc qemu-system-aarch64
 if ! /bin/busybox --list 2>/dev/null | grep -x insmod >/dev/null; then
 	aa_die "/bin/busybox is missing or has no insmod; apt-get install busybox-static"
 fi

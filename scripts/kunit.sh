@@ -1,11 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kunit.sh CONFIG         (CONFIG: smp or rt)
+# kunit.sh CONFIG
 #
-# Run the project's KUnit suites in a 6.12 kernel under QEMU:
-#   smp  tests/.kunitconfig + tests/configs/smp.config (DMA-API debug)
-#   rt   tests/.kunitconfig + tests/configs/rt.config (PREEMPT_RT, lockdep...)
+# Run the project's KUnit suites in a 6.12 kernel under QEMU, in one of these
+# configurations (tests/.kunitconfig + tests/configs/CONFIG.config; arm64
+# ones also get tests/configs/arm64.config, what all arm64 kernels share):
+#   smp         x86_64, DMA-API debug
+#   rt          x86_64, PREEMPT_RT, lockdep, object debugging
+#   kcsan       x86_64, KCSAN with the interrupt watcher (data races)
+#   arm64-4k    arm64, 4 KiB pages
+#   arm64-16k   arm64, 16 KiB pages
+#   arm64-64k   arm64, 64 KiB pages
+#   arm64-debug arm64, 64 KiB pages, PREEMPT_RT, lockdep, KASAN, kmemleak
+# Every guest has 4 CPUs and 6 GiB, part of it above 4 GiB (x86_64: from
+# 4 GiB up; arm64 "virt": RAM starts at 1 GiB), so that the tests that a
+# 32-bit DMA device gets pages below 4 GiB, and a pool without a device need
+# not, can tell the difference.  arm64 kernels are cross-built with
+# aarch64-linux-gnu- and run under qemu-system-aarch64 -machine virt -cpu max
+# (kunit.py's qemu_configs/arm64.py, always TCG).
+#
+# A fragment that states CONFIG_ATOMIC_ALLOC_DEBUG (=y or "is not set")
+# decides it: tests/.kunitconfig's own line for it is left out of that run
+# (kunit.py refuses two values for one option, in either order).  No other
+# option may be stated twice.
 #
 # kunit.py cannot build an M= directory, so the project's in-tree files
 # (Kbuild, Kconfig, *.c, *.h, tests/) are mirrored into
@@ -14,10 +32,14 @@
 # $AA_CACHE/kunit/CONFIG-HASH/ (incremental on reruns; see aa_kunit_dir).
 #
 # Counts: every KUnit case (crashed and errors count as failed, skipped are
-# reported apart), plus four harness checks: "the run completed" (kernel
-# built and booted, summary parsed), "no compiler warning in atomic_alloc's
-# files", "every expected suite ran" and "kernel log clean" (scan-log.sh on
-# the raw kernel log, <build_dir>/test.log).
+# reported apart and listed), plus five harness checks: "the run completed"
+# (kernel built and booted, summary parsed), "no compiler warning in
+# atomic_alloc's files", "every expected suite ran", "the guest is the one
+# configured" (memory above 4 GiB; for kcsan, KCSAN enabled and its selftest
+# passed) and "kernel log clean" (scan-log.sh on the raw kernel log,
+# <build_dir>/test.log; a KCSAN data race is a failure when one of its two
+# accesses is in atomic_alloc's own functions, listed from its objects, and
+# only listed otherwise).
 #
 # Prints "AA-RESULT kunit-CONFIG passed=P failed=F skipped=S log=LOG" and
 # exits non-zero when F > 0.
@@ -30,21 +52,32 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
+configs="smp rt kcsan arm64-4k arm64-16k arm64-64k arm64-debug"
 if [ $# -ne 1 ]; then
-	echo "usage: kunit.sh smp|rt" >&2
+	echo "usage: kunit.sh CONFIG (one of: $configs)" >&2
 	exit 2
 fi
 config=$1
-kunitconfigs=("--kunitconfig=$AA_REPO/tests/.kunitconfig")
-case $config in
-smp) kunitconfigs+=("--kunitconfig=$AA_REPO/tests/configs/smp.config") ;;
-rt) kunitconfigs+=("--kunitconfig=$AA_REPO/tests/configs/rt.config") ;;
-*) aa_die "unknown KUnit config '$config' (expected smp or rt)" ;;
+case " $configs " in
+*" $config "*) ;;
+*) aa_die "unknown KUnit config '$config' (expected one of: $configs)" ;;
 esac
-for k in "${kunitconfigs[@]}"; do
-	[ -f "${k#--kunitconfig=}" ] || aa_die "${k#--kunitconfig=} is missing"
+base=$AA_REPO/tests/.kunitconfig
+frag=$AA_REPO/tests/configs/$config.config
+frags=("$frag")
+case $config in
+arm64-*)
+	arch=arm64 cross=aarch64-linux-gnu- qemu=qemu-system-aarch64
+	frags=("$AA_REPO/tests/configs/arm64.config" "$frag")
+	;;
+*)
+	arch=x86_64 cross="" qemu=qemu-system-x86_64
+	;;
+esac
+for k in "$base" "${frags[@]}"; do
+	[ -f "$k" ] || aa_die "$k is missing"
 done
-aa_need_cmd python3 make gcc rsync timeout qemu-system-x86_64 flex bison bc
+aa_need_cmd python3 make gcc rsync timeout "$qemu" flex bison bc "${cross}gcc" "${cross}nm"
 
 stage=kunit-$config
 bdir=$(aa_kunit_dir "$config" "${kunitconfigs[@]#--kunitconfig=}")
@@ -63,14 +96,34 @@ aa_seed_kunit_dir "$config" "$bdir"
 aa_link_project
 
 # --- run ------------------------------------------------------------------
-accel_line=$(aa_accel_args "")
+# The fragment's CONFIG_ATOMIC_ALLOC_DEBUG wins over .kunitconfig's.
+debug_re='^(# )?CONFIG_ATOMIC_ALLOC_DEBUG[= ]'
+if grep -q -E "$debug_re" "${frags[@]}"; then
+	grep -v -E "$debug_re" "$base" >"$bdir/.aa-base.kunitconfig"
+	base=$bdir/.aa-base.kunitconfig
+fi
 read -r -a extra <<<"${AA_KUNIT_ARGS:-}"
-# -m 6144 (after kunit.py's own -m 1024, so it wins): memory above 4 GiB,
-# so that the tests that a 32-bit DMA device gets ZONE_DMA32 pages, and a
-# pool without a device does not, can tell the difference.
-args=(run --arch=x86_64 "--build_dir=$bdir" "${kunitconfigs[@]}"
+# -m 6144 comes after kunit.py's own -m 1024, so it wins.
+if [ "$arch" = x86_64 ]; then
+	accel_line=$(aa_accel_args "")
+else
+	# arm64.py already passes -machine virt -cpu max,pauth-impdef=on (the
+	# cheap pointer-authentication algorithm: TCG emulates QARMA slowly).
+	accel_line="-accel tcg"
+fi
+args=(run "--arch=$arch" "--build_dir=$bdir" "--kunitconfig=$base")
+for k in "${frags[@]}"; do
+	args+=("--kunitconfig=$k")
+done
+args+=(
 	"--qemu_args=-smp 4 -m 6144 $accel_line" "--jobs=$(nproc)"
-	"--timeout=${AA_KUNIT_RUN_TIMEOUT:-1200}" "${extra[@]}")
+	"--timeout=${AA_KUNIT_RUN_TIMEOUT:-1200}")
+[ -z "$cross" ] || args+=("--cross_compile=$cross")
+# kmemleak names each leak it finds (its call stack) instead of a count.
+if grep -q -x 'CONFIG_DEBUG_KMEMLEAK=y' "${frags[@]}"; then
+	args+=("--kernel_args=kmemleak.verbose=1")
+fi
+args+=("${extra[@]}")
 aa_info "$stage: kunit.py ${args[*]}"
 aa_info "$stage: building the KUnit kernel (first time: several minutes), log $log"
 aa_timer_start
@@ -116,6 +169,8 @@ if [ -n "$summary" ]; then
 else
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		why="timed out after ${AA_KUNIT_TIMEOUT:-2700}s"
+	elif grep -a -q 'Multiple values specified' "$log"; then
+		why="two kunitconfig fragments set one option differently ($(grep -a -A3 'Multiple values specified' "$log" | grep -a -E '^(# )?CONFIG_' | tr '\n' ' '))"
 	elif grep -a -q 'Not all Kconfig options selected' "$log"; then
 		why="the kunitconfig does not survive olddefconfig ($(grep -a -o 'Missing: .*' "$log" | sed -n 1p))"
 	elif ! grep -a -q 'Starting KUnit Kernel' "$log"; then
@@ -139,8 +194,47 @@ if [ -z "$missing" ]; then
 else
 	aa_fail "suite(s) did not run:$missing"
 fi
+# Skipped cases by name, with the reason the test gave (KTAP "# SKIP").
+if [ -f "$klog" ]; then
+	tr -d '\r' <"$klog" | grep -a -E '^ *ok [0-9]+ .* # SKIP' |
+		sed -E "s/^ *ok [0-9]+ /  $stage skipped: /" >&2 || true
+fi
 
-if [ -f "$klog" ] && "$(dirname "$0")/scan-log.sh" "$klog" >&2; then
+# The guest is the one this stage claims to test: memory above 4 GiB
+# ("Normal" zone from 0x100000000 up, x86_64 and arm64 alike) and, for
+# kcsan, KCSAN enabled with its boot selftest passed.
+if [ -f "$klog" ]; then
+	why="" what="memory above 4 GiB"
+	grep -a -q -E '^ +Normal +\[mem 0x0*[1-9a-f][0-9a-f]{8}-' "$klog" ||
+		why="no memory above 4 GiB in the boot log's zone ranges"
+	if [ "$config" = kcsan ]; then
+		what="$what, KCSAN on"
+		grep -a -q 'kcsan: enabled early' "$klog" ||
+			why="$why${why:+; }KCSAN not enabled (no 'kcsan: enabled early')"
+		grep -a -q -E 'kcsan: selftest: ([0-9]+)/\1 tests passed' "$klog" ||
+			why="$why${why:+; }KCSAN's boot selftest did not pass"
+	fi
+	if [ -z "$why" ]; then
+		aa_pass "the guest is the one configured ($what)"
+	else
+		aa_fail "the guest is the one configured: $why ($klog)"
+	fi
+else
+	aa_fail "the guest is the one configured: no kernel log ($klog)"
+fi
+
+# The functions of our own objects, for scan-log.sh to tell a KCSAN report
+# in our code from one between two accesses elsewhere in the kernel.
+ours=$bdir/.aa-ours.syms
+find "$bdir/drivers/misc/atomic_alloc" -name '*.o' ! -name '*.mod.o' -print0 2>/dev/null |
+	xargs -0 -r "${cross}nm" --defined-only 2>/dev/null |
+	awk '$2 ~ /^[tTwW]$/ { print $3 }' | sort -u >"$ours" || true
+# A list without our own entry points is no list: judge every KCSAN report
+# as ours then.
+scan=(--ours "$ours")
+grep -q -x atomic_alloc_create "$ours" || scan=()
+
+if [ -f "$klog" ] && "$(dirname "$0")/scan-log.sh" "${scan[@]}" "$klog" >&2; then
 	aa_pass "kernel log clean ($klog)"
 elif [ -f "$klog" ]; then
 	aa_fail "kernel log has splats (see above; $klog)"
@@ -148,7 +242,7 @@ else
 	aa_fail "kernel log clean: no kernel log ($klog); the kernel never ran"
 fi
 
-echo "$stage: $passed passed, $failed failed, $skipped skipped (KUnit cases + 4 harness checks)"
+echo "$stage: $passed passed, $failed failed, $skipped skipped (KUnit cases + 5 harness checks)"
 [ "$failed" -eq 0 ] || echo "atomic_alloc: $stage failed; log: $log (kernel log: $klog)" >&2
 aa_result "$stage" "$passed" "$failed" "$log" "$skipped"
 if [ "$failed" -gt 0 ]; then
