@@ -6,9 +6,10 @@
 # Run the project's KUnit suites in a 6.12 kernel under QEMU, in one of these
 # configurations (tests/.kunitconfig + tests/configs/CONFIG.config; arm64
 # ones also get tests/configs/arm64.config, what all arm64 kernels share):
-#   smp         x86_64, DMA-API debug
+#   smp         x86_64, lockdep with the PREEMPT_RT nesting rules
 #   rt          x86_64, PREEMPT_RT, lockdep, object debugging
-#   kcsan       x86_64, KCSAN with the interrupt watcher (data races)
+#   kcsan       x86_64, KCSAN with the interrupt watcher (data races),
+#               DMA-API debug
 #   arm64-4k    arm64, 4 KiB pages
 #   arm64-16k   arm64, 16 KiB pages
 #   arm64-64k   arm64, 64 KiB pages
@@ -80,7 +81,7 @@ done
 aa_need_cmd python3 make gcc rsync timeout "$qemu" flex bison bc "${cross}gcc" "${cross}nm"
 
 stage=kunit-$config
-bdir=$(aa_kunit_dir "$config" "${kunitconfigs[@]#--kunitconfig=}")
+bdir=$(aa_kunit_dir "$config" "$base" "${frags[@]}")
 log=$AA_LOGS/$stage.log
 klog=$bdir/test.log
 suites=${AA_KUNIT_SUITES:-atomic_alloc atomic_alloc_buf atomic_alloc_nmi atomic_alloc_dma_ring atomic_alloc_audio_irq}
