@@ -47,7 +47,7 @@ static int __init aa_storm_init(void)
 	st->cpu = cpumask_last(cpu_online_mask);
 	st->sender = cpumask_first(cpu_online_mask);
 	st->want_nmis = nmis;
-	st->timeout_ms = 120000;
+	st->timeout_ms = 240000;
 	err = aa_storm_run(st);
 	atomic_alloc_get_stats(st->pool, &stats);
 	if (!err)
