@@ -12,6 +12,8 @@
  *   bench_ctx.c       the contexts a batch runs in (IRQs off, hard IRQ, BH
  *                     disabled) and which method is legal where: add a
  *                     context here
+ *   bench_nmi.c       the NMI context (x86: an NMI sent by IPI from another
+ *                     CPU runs the batch)
  *   bench_table.c     rows, the measuring loop, the interleaved table run
  *   bench_job.c       running a function in a kthread on a given CPU
  *   bench_refill.c    refill capacity: drain and refill, work-item wake-up
@@ -36,6 +38,9 @@
  *   with IRQs or BH disabled, or by the hrtimer callback that the kthread
  *   started and then waits for; complete() and wait_for_completion() order
  *   the two.
+ * - The NMI context's handler writes the row while the kthread sleeps, as
+ *   the hrtimer callback does; it hands over through an irq_work that
+ *   calls complete() (bench_nmi.c).
  * - The floor arrays are per CPU, touched by their own CPU with IRQs off
  *   (and filled or emptied at load and unload, when nothing runs).
  * - The refill test's observer runs on another CPU and only reads
@@ -175,6 +180,8 @@ struct bench_row;
  *		the bench kthread (bound to its CPU); 0 or an error.  Sets
  *		@row->ctxerr when the context turned out not to be the one
  *		claimed.
+ * @report:	optional, after a table run, by the command (bench_lock
+ *		held): print the context's own BCTX line.
  */
 struct bench_ctx {
 	const char *name;
@@ -182,14 +189,37 @@ struct bench_ctx {
 	int (*prepare)(void **state);
 	void (*finish)(void *state);
 	int (*run)(void *state, struct bench_row *row, unsigned int n);
+	void (*report)(const char *tag);
 };
 
 extern const struct bench_ctx *const bench_ctxs[];
 extern const unsigned int bench_nr_ctxs;
 extern const struct bench_ctx bench_ctx_hardirq;
+extern const struct bench_ctx bench_ctx_nmi;
 
 const char *bench_illegal(const struct bench_method *m,
 			  const struct bench_ctx *ctx);
+
+/* ---- The NMI context (bench_nmi.c) ---- */
+
+/**
+ * struct bench_nmi_counts - the NMI context's counts of one table run
+ * @sender_cpu:	the CPU that sent the NMIs.
+ * @sent:	NMIs sent, one per batch.
+ * @batches:	batches the handler ran.
+ * @stray:	NMIs on the bench CPU that found no batch to run.
+ * @timeouts:	batches whose NMI never came.
+ */
+struct bench_nmi_counts {
+	u64 sender_cpu;
+	u64 sent;
+	u64 batches;
+	u64 stray;
+	u64 timeouts;
+};
+
+const char *bench_nmi_unavailable(void);
+void bench_nmi_get_counts(struct bench_nmi_counts *c);
 
 /* ---- Rows and the table (bench_table.c) ---- */
 

@@ -224,6 +224,9 @@ struct bench_table *bench_table_run(const char *tag, unsigned int n)
 	bench_printf("\n");
 	for (i = 0; i < tb->nr_rows; i++)
 		bench_print_row(tag, &tb->rows[i]);
+	for (c = 0; c < bench_nr_ctxs; c++)
+		if (bench_ctxs[c]->report)
+			bench_ctxs[c]->report(tag);
 	tb->err = err;
 	return tb;
 }
