@@ -21,6 +21,9 @@
  *   bench_output.c    the "output" and "selftest" text, the machine-readable
  *                     lines scripts/bench-report.py parses
  *   bench_selftest.c  the self-check (quick=1, "selftest")
+ *   bench_code.c      the fast paths' code as it runs, and one single-
+ *                     stepped pair of each pool method (scripts/aa_insn.py
+ *                     counts the instructions)
  *   hist.h            the histogram (shared with atomic_alloc_naive.ko)
  *
  * The fragmented heap ("labyrinth") is atomic_alloc_labyrinth.ko's
@@ -38,6 +41,8 @@
  *   with IRQs or BH disabled, or by the hrtimer callback that the kthread
  *   started and then waits for; complete() and wait_for_completion() order
  *   the two.
+ * - The trace's #DB notifier records only on the bench CPU while the
+ *   tracing kthread has set bench_trace.on with IRQs off (bench_code.c).
  * - The NMI context's handler writes the row while the kthread sleeps, as
  *   the hrtimer callback does; it hands over through an irq_work that
  *   calls complete() (bench_nmi.c).
@@ -295,6 +300,20 @@ void bench_print_pools(const char *tag);
 void bench_print_lab(const char *when);
 ssize_t bench_output_read(char __user *ubuf, size_t count, loff_t *ppos);
 ssize_t bench_selftest_read(char __user *ubuf, size_t count, loff_t *ppos);
+
+/* ---- Code of the fast paths (bench_code.c) ---- */
+
+/* A function whose code bench_code.c prints. */
+struct bench_code_fn {
+	const char *name;
+	const void *addr;
+};
+
+/* The pair functions and their helpers (bench_methods.c). */
+extern const struct bench_code_fn bench_method_code[];
+extern const unsigned int bench_nr_method_code;
+
+int bench_print_code(void);
 
 /* ---- Self-check (bench_selftest.c) ---- */
 

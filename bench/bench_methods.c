@@ -315,6 +315,24 @@ static bool bench_pair_guard(const struct bench_method *m)
 	return true;
 }
 
+/*
+ * The code of the pairs that bench_code.c prints and traces: the pair
+ * functions and the out-of-line helpers they call.
+ */
+const struct bench_code_fn bench_method_code[] = {
+	{ "bench_pair_timer", bench_pair_timer },
+	{ "bench_pair_floor", bench_pair_floor },
+	{ "bench_floor_pop", bench_floor_pop },
+	{ "bench_floor_push", bench_floor_push },
+	{ "bench_pair_gfloor", bench_pair_gfloor },
+	{ "bench_gfloor_pop", bench_gfloor_pop },
+	{ "bench_gfloor_push", bench_gfloor_push },
+	{ "bench_pair_aa", bench_pair_aa },
+	{ "bench_pair_pp", bench_pair_pp },
+};
+
+const unsigned int bench_nr_method_code = ARRAY_SIZE(bench_method_code);
+
 /* ---- Setup and teardown of the methods' pools ---- */
 
 static int bench_setup_aa(struct bench_method *m, unsigned int index)
