@@ -228,6 +228,13 @@ void bench_nmi_get_counts(struct bench_nmi_counts *c);
 
 /* ---- Rows and the table (bench_table.c) ---- */
 
+/*
+ * One (method, context) row.  @blk holds the block-timed mean of each
+ * batch (ps per pair), @blk_cap of them (NULL outside a table run);
+ * bench_row_finish() sorts them into @blk_p10/@blk_p50/@blk_p90: the
+ * median of the batch means is a block-timed mean that a batch the host
+ * stalled cannot move, unlike the overall @block_ns / @block_n.
+ */
 struct bench_row {
 	const struct bench_method *m;
 	const struct bench_ctx *ctx;
@@ -239,11 +246,18 @@ struct bench_row {
 	u64 max;
 	u64 block_ns;
 	u64 block_n;
+	u32 *blk;
+	unsigned int nblk;
+	unsigned int blk_cap;
+	u64 blk_p10;
+	u64 blk_p50;
+	u64 blk_p90;
 	u32 hist[BH_BUCKETS];
 };
 
 struct bench_table {
 	struct bench_row *rows;
+	u32 *blk;
 	unsigned int nr_rows;
 	unsigned int samples;
 	unsigned int batch;
@@ -252,6 +266,7 @@ struct bench_table {
 };
 
 void bench_row_reset(struct bench_row *row);
+void bench_row_finish(struct bench_row *row);
 void bench_row_add(struct bench_row *row, u64 ns);
 u64 bench_row_pct(const struct bench_row *row, unsigned int permille);
 void bench_both(struct bench_row *row, unsigned int n);
