@@ -6,7 +6,7 @@ benchmark report) and runnable on its own on a benchmark guest log:
 
     python3 scripts/aa_insn.py LOG [KO_DIR]     # every traced pair, listed
 
-How we count (the definition the report quotes): every instruction the CPU
+How we count (the report quotes this paragraph): every instruction the CPU
 executes from the entry of the pair function to its return, on the path the
 benchmark takes, one pair, in its steady state.  bench/bench_code.c runs one
 pair of each pool method with the trap flag set (on the bench CPU, BH and
@@ -26,9 +26,10 @@ count is the same, and the listing shows where the module as built differs
 from the code that ran (the patched sites).
 
 Besides the count, each path is tallied for what weighs under emulation:
-memory accesses (explicit memory operands except lea and nops, and the
-stack accesses of push, pop, call and ret), conditional branches, per-CPU
-(%gs) accesses, read-modify-writes of memory.
+memory accesses (loads and stores: explicit memory operands except lea and
+nops, a read-modify-write counting two, and the stack accesses of push,
+pop, call and ret), conditional branches, per-CPU (%gs) accesses,
+read-modify-writes of memory.
 """
 
 import bisect
@@ -37,6 +38,11 @@ import re
 import subprocess
 import sys
 import tempfile
+
+# The definition the report quotes: the paragraph of the docstring above.
+HOW_WE_COUNT = " ".join(__doc__[__doc__.index("How we count"):
+                                __doc__.index("atomic_alloc_page() and")].split()
+                        ).replace(" (the report quotes this paragraph)", "")
 
 PREFIXES = {"lock", "rep", "repz", "repnz", "repe", "repne", "notrack", "bnd",
             "data16", "cs", "ds", "ss", "es", "fs", "gs", "addr32",
@@ -94,6 +100,8 @@ class Insn:
                 self.mnem.startswith("endbr"):
             return 0
         n = 1 if "(" in self.ops and not self.is_branch() else 0
+        if self.is_rmw():
+            n += 1          # the read and the write
         if self.base() in STACK_MNEMS or self.mnem.startswith(("pushf", "popf")):
             n += 1
         return n
@@ -146,8 +154,9 @@ def disasm_bytes(name, addr, code):
 def disasm_ko(path, names):
     """Functions of a built module by name: {name: Func} with offsets from
     the function's start as addresses, relocation targets in the text."""
-    out = _objdump(["-d", "-r", "--no-show-raw-insn", path])
+    out = _objdump(["-d", "-r", "-l", "--no-show-raw-insn", path])
     funcs, cur = {}, None
+    src_fn, src_line = "", ""
     for line in out.splitlines():
         m = re.match(r"^([0-9a-f]+) <(.+)>:$", line)
         if m:
@@ -157,6 +166,15 @@ def disasm_ko(path, names):
                 funcs[cur.name] = cur
             continue
         if cur is None:
+            continue
+        # objdump -l: "inlined_fn():" and "/path/file.c:123 (discriminator 2)"
+        m = re.match(r"^([A-Za-z_][A-Za-z0-9_.]*)\(\):$", line)
+        if m:
+            src_fn = m.group(1)
+            continue
+        m = re.match(r"^(/\S+?):(\d+)", line)
+        if m:
+            src_line = "%s:%s" % (os.path.basename(m.group(1)), m.group(2))
             continue
         m = re.match(r"^\s*([0-9a-f]+):\s+(R_X86_64_\w+)\s+(\S+)$", line)
         if m:
@@ -169,6 +187,7 @@ def disasm_ko(path, names):
         if m and m.group(2).strip():
             off = int(m.group(1), 16) - cur.start
             cur.insns[off] = Insn(off, m.group(2))
+            cur.insns[off].src = (src_fn, src_line)
             cur.size = off + 1
     return funcs
 
@@ -347,12 +366,19 @@ def _static(res, code, ko_dir):
                     diff.append("+0x%x: not an instruction boundary in %s" % (o, ko))
                 elif r_ins and s_ins.mnem != r_ins.mnem:
                     diff.append("+0x%x: built %s, ran %s" % (o, s_ins.text, r_ins.text))
+            by_src = {}
+            for i in insns:
+                if i is not None:
+                    k = i.src[0] or name
+                    by_src[k] = by_src.get(k, 0) + 1
             res["static"][name] = {
                 "module": ko, "tally": tally([i for i in insns if i]),
                 "matched": all(i is not None for i in insns),
                 "patched_sites": diff,
-                "listing": ["%s+0x%x: %s" % (name, o, i.text if i else "?")
-                            for o, i in zip(offs, insns)]}
+                "by_source_function": by_src,
+                "listing": ["%s+0x%x: %-40s %s() %s" % (
+                    name, o, i.text if i else "?", i.src[0] if i else "",
+                    i.src[1] if i else "") for o, i in zip(offs, insns)]}
 
 
 def main(argv):
