@@ -29,7 +29,10 @@ Besides the count, each path is tallied for what weighs under emulation:
 memory accesses (loads and stores: explicit memory operands except lea and
 nops, a read-modify-write counting two, and the stack accesses of push,
 pop, call and ret), conditional branches, per-CPU (%gs) accesses,
-read-modify-writes of memory.
+read-modify-writes of memory; and the 4 KiB page boundaries the path
+crosses inside a function, which cost only under emulation (QEMU's TCG
+chains a jump to the next translation block only within the page where
+that block started).
 """
 
 import bisect
@@ -309,7 +312,14 @@ def analyse(lines, ko_dir=None):
         free = [s for s in p if s[0] in free_fns]
         caller = [s for s in p if s[0] == pair_fn]
         other = [s for s in p if s[0] not in alloc_fns + free_fns + [pair_fn]]
+        # Consecutive instructions of one function on two 4 KiB pages: under
+        # TCG a jump is chained to the next translation block only within
+        # the page where the block started, so each costs a lookup.
+        cross = sum(1 for a, b in zip(p, p[1:])
+                    if a[0] == b[0] and a[2] and b[2] and
+                    (a[2].addr >> 12) != (b[2].addr >> 12))
         entry = {"method": method, "order": order, "runs": len(paths),
+                 "page_crossings_in_functions": cross,
                  "counts_agree": len(counts) == 1,
                  "total": tally([s[2] for s in p]),
                  "alloc": tally([s[2] for s in alloc]),

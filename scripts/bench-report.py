@@ -891,7 +891,7 @@ def insn_md(insn, run, listing_file):
     rows = []
     for e in insn["pairs"]:
         if "error" in e:
-            rows.append([e["method"], e["order"], e["error"]] + [""] * 8)
+            rows.append([e["method"], e["order"], e["error"]] + [""] * 9)
             continue
         r = run.row(q, e["method"], e["order"], ctx_of.get(e["method"], "irqoff"))
         bm = blk(r)
@@ -902,6 +902,7 @@ def insn_md(insn, run, listing_file):
                      e["total"]["memory_accesses"],
                      e["total"]["conditional_branches"],
                      e["total"]["percpu_accesses"],
+                     e.get("page_crossings_in_functions", "?"),
                      fmt_ps(bm),
                      "%.2f ns" % (float(bm) / 1000.0 / n) if bm and n else "n/a"])
     out.append(md_table(["pair", "order", "instructions per pair",
@@ -909,6 +910,7 @@ def insn_md(insn, run, listing_file):
                          "caller (pair function, inline helpers, thunks)",
                          "memory accesses", "conditional branches",
                          "per-CPU accesses",
+                         "page boundaries crossed inside a function (TCG cost)",
                          "block mean, median of batches (IRQs off; page_pool BH disabled)",
                          "per instruction"], rows))
     out.append("")
