@@ -865,6 +865,16 @@ def insn_notes(run, insn):
                       gf["alloc"]["instructions"] + gf["free"]["instructions"],
                       ", ".join("%s %d" % kv for kv in
                                 sorted(src.items(), key=lambda kv: -kv[1]))))
+    crossing = [e for e in pairs.values() if e.get("page_crossings_in_functions")]
+    if crossing:
+        out.append("- Page boundaries: %s. Under TCG a jump is chained to the next "
+                   "translation block only within the page where that block started, "
+                   "so such a crossing costs a block lookup on every pair (on hardware, "
+                   "nothing); which functions cross depends on where the module's code "
+                   "landed, not on what it does."
+                   % "; ".join("the %s pair's path crosses %d inside a function"
+                               % (e["method"], e["page_crossings_in_functions"])
+                               for e in crossing))
     ig = run.row(q, "guard_x2", 0, "irqoff")
     ii = run.row(q, "irqsave_x2", 0, "irqoff")
     igb = run.row(q, "guard_x2", 0, "bh")
