@@ -12,6 +12,8 @@
  *   bench_ctx.c       the contexts a batch runs in (IRQs off, hard IRQ, BH
  *                     disabled) and which method is legal where: add a
  *                     context here
+ *   bench_nmi.c       the NMI context (x86: an NMI sent by IPI from another
+ *                     CPU runs the batch)
  *   bench_table.c     rows, the measuring loop, the interleaved table run
  *   bench_job.c       running a function in a kthread on a given CPU
  *   bench_refill.c    refill capacity: drain and refill, work-item wake-up
@@ -19,6 +21,9 @@
  *   bench_output.c    the "output" and "selftest" text, the machine-readable
  *                     lines scripts/bench-report.py parses
  *   bench_selftest.c  the self-check (quick=1, "selftest")
+ *   bench_code.c      the fast paths' code as it runs, and one single-
+ *                     stepped pair of each pool method (scripts/aa_insn.py
+ *                     counts the instructions)
  *   hist.h            the histogram (shared with atomic_alloc_naive.ko)
  *
  * The fragmented heap ("labyrinth") is atomic_alloc_labyrinth.ko's
@@ -36,6 +41,11 @@
  *   with IRQs or BH disabled, or by the hrtimer callback that the kthread
  *   started and then waits for; complete() and wait_for_completion() order
  *   the two.
+ * - The trace's #DB notifier records only on the bench CPU while the
+ *   tracing kthread has set bench_trace.on with IRQs off (bench_code.c).
+ * - The NMI context's handler writes the row while the kthread sleeps, as
+ *   the hrtimer callback does; it hands over through an irq_work that
+ *   calls complete() (bench_nmi.c).
  * - The floor arrays are per CPU, touched by their own CPU with IRQs off
  *   (and filled or emptied at load and unload, when nothing runs).
  * - The refill test's observer runs on another CPU and only reads
@@ -175,6 +185,8 @@ struct bench_row;
  *		the bench kthread (bound to its CPU); 0 or an error.  Sets
  *		@row->ctxerr when the context turned out not to be the one
  *		claimed.
+ * @report:	optional, after a table run, by the command (bench_lock
+ *		held): print the context's own BCTX line.
  */
 struct bench_ctx {
 	const char *name;
@@ -182,17 +194,47 @@ struct bench_ctx {
 	int (*prepare)(void **state);
 	void (*finish)(void *state);
 	int (*run)(void *state, struct bench_row *row, unsigned int n);
+	void (*report)(const char *tag);
 };
 
 extern const struct bench_ctx *const bench_ctxs[];
 extern const unsigned int bench_nr_ctxs;
 extern const struct bench_ctx bench_ctx_hardirq;
+extern const struct bench_ctx bench_ctx_nmi;
 
 const char *bench_illegal(const struct bench_method *m,
 			  const struct bench_ctx *ctx);
 
+/* ---- The NMI context (bench_nmi.c) ---- */
+
+/**
+ * struct bench_nmi_counts - the NMI context's counts of one table run
+ * @sender_cpu:	the CPU that sent the NMIs.
+ * @sent:	NMIs sent, one per batch.
+ * @batches:	batches the handler ran.
+ * @stray:	NMIs on the bench CPU that found no batch to run.
+ * @timeouts:	batches whose NMI never came.
+ */
+struct bench_nmi_counts {
+	u64 sender_cpu;
+	u64 sent;
+	u64 batches;
+	u64 stray;
+	u64 timeouts;
+};
+
+const char *bench_nmi_unavailable(void);
+void bench_nmi_get_counts(struct bench_nmi_counts *c);
+
 /* ---- Rows and the table (bench_table.c) ---- */
 
+/*
+ * One (method, context) row.  @blk holds the block-timed mean of each
+ * batch (ps per pair), @blk_cap of them (NULL outside a table run);
+ * bench_row_finish() sorts them into @blk_p10/@blk_p50/@blk_p90: the
+ * median of the batch means is a block-timed mean that a batch the host
+ * stalled cannot move, unlike the overall @block_ns / @block_n.
+ */
 struct bench_row {
 	const struct bench_method *m;
 	const struct bench_ctx *ctx;
@@ -204,11 +246,18 @@ struct bench_row {
 	u64 max;
 	u64 block_ns;
 	u64 block_n;
+	u32 *blk;
+	unsigned int nblk;
+	unsigned int blk_cap;
+	u64 blk_p10;
+	u64 blk_p50;
+	u64 blk_p90;
 	u32 hist[BH_BUCKETS];
 };
 
 struct bench_table {
 	struct bench_row *rows;
+	u32 *blk;
 	unsigned int nr_rows;
 	unsigned int samples;
 	unsigned int batch;
@@ -217,6 +266,7 @@ struct bench_table {
 };
 
 void bench_row_reset(struct bench_row *row);
+void bench_row_finish(struct bench_row *row);
 void bench_row_add(struct bench_row *row, u64 ns);
 u64 bench_row_pct(const struct bench_row *row, unsigned int permille);
 void bench_both(struct bench_row *row, unsigned int n);
@@ -265,6 +315,20 @@ void bench_print_pools(const char *tag);
 void bench_print_lab(const char *when);
 ssize_t bench_output_read(char __user *ubuf, size_t count, loff_t *ppos);
 ssize_t bench_selftest_read(char __user *ubuf, size_t count, loff_t *ppos);
+
+/* ---- Code of the fast paths (bench_code.c) ---- */
+
+/* A function whose code bench_code.c prints. */
+struct bench_code_fn {
+	const char *name;
+	const void *addr;
+};
+
+/* The pair functions and their helpers (bench_methods.c). */
+extern const struct bench_code_fn bench_method_code[];
+extern const unsigned int bench_nr_method_code;
+
+int bench_print_code(void);
 
 /* ---- Self-check (bench_selftest.c) ---- */
 

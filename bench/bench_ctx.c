@@ -9,12 +9,14 @@
  *            PREEMPT_RT); the kthread starts it and waits
  *   bh       local_bh_disable() in the bench kthread, the only context
  *            page_pool's direct recycling allows
+ *   nmi      an NMI handler on the bench CPU, the NMI sent by IPI from
+ *            another CPU (x86; bench_nmi.c): only BM_NMI_SAFE methods
  *
- * Adding a context (NMI, say): a struct bench_ctx with its run function
- * (and prepare/finish if it needs state for a table run), its BCF_* flags,
- * and one entry in bench_ctxs[].  bench_illegal() already skips every method
- * without BM_NMI_SAFE in a BCF_NMI context; bench-report.py shows a context
- * it does not know under its own name.
+ * Adding a context: a struct bench_ctx with its run function (and
+ * prepare/finish if it needs state for a table run, report if it has
+ * counts of its own to print), its BCF_* flags, and one entry in
+ * bench_ctxs[]; bench-report.py shows a context it does not know under its
+ * own name.
  *
  * Concurrency: a context's run function is called by the bench kthread
  * only, one batch at a time.  The hard-IRQ callback writes the row while
@@ -35,6 +37,25 @@
 
 #define BENCH_IRQ_WAIT_MS	5000
 
+/*
+ * Why a method is not legal in NMI.  An NMI arrives in the middle of
+ * whatever the CPU was doing, which may be the same method: masking
+ * interrupts does not keep it out.  The page allocator and a mempool take
+ * spinlocks (the zone's, the pool's) that the interrupted code may hold: a
+ * deadlock.  page_pool's direct-recycling cache is guarded only by BH being
+ * disabled, so an NMI inside the NAPI poll that uses it corrupts it (and
+ * its slow path calls the page allocator).  The floor's array is guarded
+ * by local_irq_save(), which an NMI ignores.
+ */
+static const char *bench_nmi_why_not(const struct bench_method *m)
+{
+	if (m->flags & BM_SPINLOCK_T)
+		return "not NMI-safe: takes locks the interrupted code may hold";
+	if (m->flags & BM_NAPI_ONLY)
+		return "not NMI-safe: its cache is guarded by BH-off only";
+	return "not NMI-safe: local_irq_save() does not mask an NMI";
+}
+
 /**
  * bench_illegal() - may a method run in a context?
  * @m: the method
@@ -46,15 +67,22 @@
 const char *bench_illegal(const struct bench_method *m,
 			  const struct bench_ctx *ctx)
 {
+	const char *why;
+
 	if ((m->flags & BM_REFERENCE) && !(ctx->flags & BCF_REFERENCE))
 		return "reference row, measured with IRQs off only";
+	if (ctx->flags & BCF_NMI) {
+		why = bench_nmi_unavailable();
+		if (why)
+			return why;
+		if (!(m->flags & BM_NMI_SAFE))
+			return bench_nmi_why_not(m);
+	}
 	if ((m->flags & BM_NAPI_ONLY) && !(ctx->flags & BCF_BH))
 		return "page_pool direct recycling is for BH-disabled (NAPI) context only";
 	if ((m->flags & BM_SPINLOCK_T) && IS_ENABLED(CONFIG_PREEMPT_RT) &&
 	    !(ctx->flags & BCF_BH))
 		return "PREEMPT_RT: zone and mempool locks are spinlock_t, which sleeps";
-	if ((ctx->flags & BCF_NMI) && !(m->flags & BM_NMI_SAFE))
-		return "not NMI-safe";
 	return NULL;
 }
 
@@ -166,6 +194,7 @@ const struct bench_ctx *const bench_ctxs[] = {
 	&bench_ctx_irqoff,
 	&bench_ctx_hardirq,
 	&bench_ctx_bh,
+	&bench_ctx_nmi,
 };
 
 const unsigned int bench_nr_ctxs = ARRAY_SIZE(bench_ctxs);

@@ -17,6 +17,8 @@
  *   labyrinth build|sweep|release|report
  *                  drive atomic_alloc_labyrinth.ko and print its state
  *   env            clock and parameters
+ *   code           the code bytes of the fast paths and a single-stepped
+ *                  trace of one pair of each pool method (bench_code.c)
  *   selftest       the self-check (bench_selftest.c)
  *   clear          forget the output so far
  */
@@ -138,13 +140,15 @@ static int bench_command(char *cmd)
 		bench_output_clear();
 	} else if (!strcmp(verb, "env")) {
 		bench_print_env();
+	} else if (!strcmp(verb, "code")) {
+		err = bench_print_code();
 	} else if (!strcmp(verb, "selftest")) {
 		bench_selftest_run();
 	} else if (!strcmp(verb, "labyrinth")) {
 		err = bench_lab_command(arg);
 	} else if (strcmp(verb, "run") && strcmp(verb, "refill") &&
 		   strcmp(verb, "pools")) {
-		pr_err("control: unknown command '%s' (run, refill, pools, labyrinth, env, selftest, clear)\n",
+		pr_err("control: unknown command '%s' (run, refill, pools, labyrinth, env, code, selftest, clear)\n",
 		       verb);
 		err = -EINVAL;
 	} else if (!bench_valid_tag(arg)) {

@@ -32,7 +32,7 @@
 #include "bench_compat.h"
 
 #define BENCH_FLOOR_SIZE	64
-#define BENCH_MAX_METHODS	16
+#define BENCH_MAX_METHODS	20
 #define BENCH_PP_POOL_SIZE	256
 
 struct bench_method bench_methods[BENCH_MAX_METHODS];
@@ -41,12 +41,18 @@ struct atomic_alloc_pool *bench_aa[BENCH_NR_AA];
 
 /* ---- The floor: the least a per-CPU pool can do ---- */
 
+/*
+ * @active is the re-entrancy count of the guarded floor (below); the
+ * floor proper does not use it.
+ */
 struct bench_floor {
+	unsigned long active;
 	unsigned int level;
 	struct page *pages[BENCH_FLOOR_SIZE];
 };
 
 static struct bench_floor __percpu *bench_floor;
+static struct bench_floor __percpu *bench_gfloor;
 
 /*
  * An array popped and pushed with IRQs off.  Out of line, like
@@ -82,33 +88,86 @@ static noinline bool bench_floor_push(struct page *page)
 	return done;
 }
 
-static void bench_floor_destroy(void)
+/*
+ * The floor again, guarded as atomic_alloc's tier 1 is: a re-entrancy count
+ * taken with this_cpu_inc_return() under preempt_disable() instead of
+ * local_irq_save(), so NMI-safe (a nested caller finds the count above 1
+ * and leaves the array alone: the pair fails).  Nothing else of
+ * atomic_alloc: no owner tag, no counters, no watermark, no checks of the
+ * pool.  It tells what the guard costs, and what atomic_alloc's other work
+ * on top of it costs (scripts/bench-report.py's notes).
+ */
+static noinline struct page *bench_gfloor_pop(void)
+{
+	struct bench_floor *f;
+	struct page *page = NULL;
+
+	preempt_disable();
+	f = this_cpu_ptr(bench_gfloor);
+	if (likely(this_cpu_inc_return(bench_gfloor->active) == 1)) {
+		barrier();
+		if (likely(f->level))
+			page = f->pages[--f->level];
+		barrier();
+	}
+	this_cpu_dec(bench_gfloor->active);
+	preempt_enable();
+	return page;
+}
+
+static noinline bool bench_gfloor_push(struct page *page)
+{
+	struct bench_floor *f;
+	bool done = false;
+
+	preempt_disable();
+	f = this_cpu_ptr(bench_gfloor);
+	if (likely(this_cpu_inc_return(bench_gfloor->active) == 1)) {
+		barrier();
+		if (likely(f->level < BENCH_FLOOR_SIZE)) {
+			f->pages[f->level++] = page;
+			done = true;
+		}
+		barrier();
+	}
+	this_cpu_dec(bench_gfloor->active);
+	preempt_enable();
+	return done;
+}
+
+static void bench_floor_free(struct bench_floor __percpu **floor)
 {
 	struct bench_floor *f;
 	int cpu;
 
-	if (!bench_floor)
+	if (!*floor)
 		return;
 	for_each_possible_cpu(cpu) {
-		f = per_cpu_ptr(bench_floor, cpu);
+		f = per_cpu_ptr(*floor, cpu);
 		while (f->level)
 			__free_page(f->pages[--f->level]);
 	}
-	free_percpu(bench_floor);
-	bench_floor = NULL;
+	free_percpu(*floor);
+	*floor = NULL;
 }
 
-static int bench_floor_create(void)
+static void bench_floor_destroy(void)
+{
+	bench_floor_free(&bench_floor);
+	bench_floor_free(&bench_gfloor);
+}
+
+static int bench_floor_fill(struct bench_floor __percpu **floor)
 {
 	struct bench_floor *f;
 	struct page *page;
 	int cpu;
 
-	bench_floor = alloc_percpu(struct bench_floor);
-	if (!bench_floor)
+	*floor = alloc_percpu(struct bench_floor);
+	if (!*floor)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
-		f = per_cpu_ptr(bench_floor, cpu);
+		f = per_cpu_ptr(*floor, cpu);
 		while (f->level < BENCH_FLOOR_SIZE) {
 			page = alloc_page(GFP_KERNEL);
 			if (!page)
@@ -117,6 +176,13 @@ static int bench_floor_create(void)
 		}
 	}
 	return 0;
+}
+
+static int bench_floor_create(void)
+{
+	int err = bench_floor_fill(&bench_floor);
+
+	return err ? err : bench_floor_fill(&bench_gfloor);
 }
 
 /* ---- Pair functions ---- */
@@ -133,6 +199,17 @@ static bool bench_pair_floor(const struct bench_method *m)
 	if (!page)
 		return false;
 	if (!bench_floor_push(page))
+		__free_page(page);
+	return true;
+}
+
+static bool bench_pair_gfloor(const struct bench_method *m)
+{
+	struct page *page = bench_gfloor_pop();
+
+	if (!page)
+		return false;
+	if (!bench_gfloor_push(page))
 		__free_page(page);
 	return true;
 }
@@ -215,6 +292,47 @@ static bool bench_pair_irq(const struct bench_method *m)
 	return true;
 }
 
+/*
+ * Not an allocator: the guard that the guarded floor and atomic_alloc's
+ * tier 1 pay instead, twice per pair: preempt_disable(), the re-entrancy
+ * count up and down, preempt_enable().
+ */
+static DEFINE_PER_CPU(unsigned long, bench_guard_active);
+
+static noinline void bench_guard_toggle(void)
+{
+	preempt_disable();
+	if (likely(this_cpu_inc_return(bench_guard_active) == 1))
+		barrier();
+	this_cpu_dec(bench_guard_active);
+	preempt_enable();
+}
+
+static bool bench_pair_guard(const struct bench_method *m)
+{
+	bench_guard_toggle();
+	bench_guard_toggle();
+	return true;
+}
+
+/*
+ * The code of the pairs that bench_code.c prints and traces: the pair
+ * functions and the out-of-line helpers they call.
+ */
+const struct bench_code_fn bench_method_code[] = {
+	{ "bench_pair_timer", bench_pair_timer },
+	{ "bench_pair_floor", bench_pair_floor },
+	{ "bench_floor_pop", bench_floor_pop },
+	{ "bench_floor_push", bench_floor_push },
+	{ "bench_pair_gfloor", bench_pair_gfloor },
+	{ "bench_gfloor_pop", bench_gfloor_pop },
+	{ "bench_gfloor_push", bench_gfloor_push },
+	{ "bench_pair_aa", bench_pair_aa },
+	{ "bench_pair_pp", bench_pair_pp },
+};
+
+const unsigned int bench_nr_method_code = ARRAY_SIZE(bench_method_code);
+
 /* ---- Setup and teardown of the methods' pools ---- */
 
 static int bench_setup_aa(struct bench_method *m, unsigned int index)
@@ -283,9 +401,12 @@ struct bench_method_def {
 static const struct bench_method_def bench_method_defs[] = {
 	{ .name = "timer", .flags = BM_NMI_SAFE, .pair = bench_pair_timer },
 	{ .name = "irqsave_x2", .pair = bench_pair_irq },
+	{ .name = "guard_x2", .flags = BM_NMI_SAFE, .pair = bench_pair_guard },
 	{ .name = "floor", .pair = bench_pair_floor },
-	{ .name = "atomic_alloc", .both_orders = true, .pair = bench_pair_aa,
-	  .setup = bench_setup_aa },
+	{ .name = "floor_guarded", .flags = BM_NMI_SAFE,
+	  .pair = bench_pair_gfloor },
+	{ .name = "atomic_alloc", .flags = BM_NMI_SAFE, .both_orders = true,
+	  .pair = bench_pair_aa, .setup = bench_setup_aa },
 	{ .name = "alloc_pages", .flags = BM_SPINLOCK_T, .both_orders = true,
 	  .pair = bench_pair_buddy },
 	{ .name = "mempool", .flags = BM_SPINLOCK_T, .both_orders = true,

@@ -139,6 +139,12 @@ void bench_print_row(const char *tag, const struct bench_row *row)
 	bench_kv("mean", row->n ? div64_u64(row->sum, row->n) : 0);
 	bench_kv("block_ps", row->block_n ?
 		 div64_u64(row->block_ns * 1000, row->block_n) : 0);
+	if (row->nblk) {
+		bench_kv("batches", row->nblk);
+		bench_kv("block_p10_ps", row->blk_p10);
+		bench_kv("block_p50_ps", row->blk_p50);
+		bench_kv("block_p90_ps", row->blk_p90);
+	}
 	bench_printf("\n");
 
 	for (i = 0; i < BH_BUCKETS; i += BH_COARSE) {

@@ -18,6 +18,27 @@
 
 #define BENCH_QUICK_SAMPLES	1024
 
+/* Every NMI the table sent ran one batch, and no other NMI came. */
+static void bench_selfcheck_nmi(const struct bench_table *tb)
+{
+	struct bench_nmi_counts c;
+	const char *why = bench_nmi_unavailable();
+	unsigned int i, rows = 0;
+
+	for (i = 0; i < tb->nr_rows; i++)
+		rows += tb->rows[i].ctx == &bench_ctx_nmi;
+	if (why) {
+		bench_check(!rows, "NMI context skipped (%s), %u rows in it",
+			    why, rows);
+		return;
+	}
+	bench_nmi_get_counts(&c);
+	bench_check(rows && c.sent && c.batches == c.sent && !c.stray &&
+		    !c.timeouts,
+		    "NMI context: %u rows, %llu NMIs sent from CPU %llu, %llu batches run, %llu stray, %llu lost",
+		    rows, c.sent, c.sender_cpu, c.batches, c.stray, c.timeouts);
+}
+
 static void bench_selfcheck_table(struct bench_table *tb, unsigned int n)
 {
 	const struct bench_row *row;
@@ -30,6 +51,7 @@ static void bench_selfcheck_table(struct bench_table *tb, unsigned int n)
 			want += !bench_illegal(&bench_methods[m], bench_ctxs[c]);
 	bench_check(tb->nr_rows == want && want > 0,
 		    "%u rows measured, %u expected", tb->nr_rows, want);
+	bench_selfcheck_nmi(tb);
 	for (i = 0; i < tb->nr_rows; i++) {
 		row = &tb->rows[i];
 		bench_check(row->n == n && !row->failed && !row->ctxerr &&

@@ -19,6 +19,7 @@
 #include <linux/err.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 
@@ -37,7 +38,29 @@ void bench_row_reset(struct bench_row *row)
 	row->max = 0;
 	row->block_ns = 0;
 	row->block_n = 0;
+	row->nblk = 0;
+	row->blk_p10 = 0;
+	row->blk_p50 = 0;
+	row->blk_p90 = 0;
 	memset(row->hist, 0, sizeof(row->hist));
+}
+
+static int bench_cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* After the run: the batch means' percentiles (process context). */
+void bench_row_finish(struct bench_row *row)
+{
+	if (!row->nblk)
+		return;
+	sort(row->blk, row->nblk, sizeof(*row->blk), bench_cmp_u32, NULL);
+	row->blk_p10 = row->blk[row->nblk / 10];
+	row->blk_p50 = row->blk[row->nblk / 2];
+	row->blk_p90 = row->blk[row->nblk * 9 / 10];
 }
 
 void bench_row_add(struct bench_row *row, u64 ns)
@@ -80,19 +103,23 @@ static noinline void bench_batch(struct bench_row *row, unsigned int n)
 /*
  * The same pairs timed as one block, without a clock read per pair: a
  * mean free of the timer's overhead and granularity.  Failed attempts
- * count like successful ones.
+ * count like successful ones.  Each batch's mean is also kept, for their
+ * median (bench_row_finish()).
  */
 static noinline void bench_block(struct bench_row *row, unsigned int n)
 {
 	const struct bench_method *m = row->m;
 	unsigned int i;
-	u64 t0;
+	u64 t0, ns;
 
 	t0 = bench_now();
 	for (i = 0; i < n; i++)
 		m->pair(m);
-	row->block_ns += bench_to_ns(bench_now() - t0);
+	ns = bench_to_ns(bench_now() - t0);
+	row->block_ns += ns;
 	row->block_n += n;
+	if (row->nblk < row->blk_cap && n)
+		row->blk[row->nblk++] = min_t(u64, div_u64(ns * 1000, n), U32_MAX);
 }
 
 /* Both timings of @n pairs of @row; called by a context's run function. */
@@ -179,7 +206,7 @@ struct bench_table *bench_table_run(const char *tag, unsigned int n)
 {
 	struct bench_run run = { };
 	struct bench_table *tb;
-	unsigned int i, c, cpu;
+	unsigned int i, c, cpu, rounds;
 	const char *why;
 	int err;
 
@@ -211,6 +238,17 @@ struct bench_table *bench_table_run(const char *tag, unsigned int n)
 	}
 	tb->samples = max(n, 1U);
 	tb->batch = clamp(bench_batch_size, 1U, BENCH_BATCH_MAX);
+	rounds = DIV_ROUND_UP(tb->samples, tb->batch);
+	tb->blk = vcalloc(array_size(tb->nr_rows, rounds), sizeof(*tb->blk));
+	if (!tb->blk && tb->nr_rows) {
+		kfree(run.state);
+		bench_table_free(tb);
+		return ERR_PTR(-ENOMEM);
+	}
+	for (i = 0; i < tb->nr_rows; i++) {
+		tb->rows[i].blk = tb->blk + i * rounds;
+		tb->rows[i].blk_cap = rounds;
+	}
 	cpu = bench_table_cpu();
 	run.tb = tb;
 	err = bench_on_cpu(cpu, bench_table_fn, &run);
@@ -222,8 +260,13 @@ struct bench_table *bench_table_run(const char *tag, unsigned int n)
 	bench_kv("rows", tb->nr_rows);
 	bench_kv("lab_swept_blocks", tb->lab_swept);
 	bench_printf("\n");
-	for (i = 0; i < tb->nr_rows; i++)
+	for (i = 0; i < tb->nr_rows; i++) {
+		bench_row_finish(&tb->rows[i]);
 		bench_print_row(tag, &tb->rows[i]);
+	}
+	for (c = 0; c < bench_nr_ctxs; c++)
+		if (bench_ctxs[c]->report)
+			bench_ctxs[c]->report(tag);
 	tb->err = err;
 	return tb;
 }
@@ -233,5 +276,6 @@ void bench_table_free(struct bench_table *tb)
 	if (IS_ERR_OR_NULL(tb))
 		return;
 	vfree(tb->rows);
+	vfree(tb->blk);
 	kfree(tb);
 }

@@ -173,7 +173,7 @@ if [ "$quick" = no ] && [ -f "$log" ]; then
 		--qemu "${qver:-unknown}" --accel "$(aa_accel_args "$kernel")" \
 		--host "$(nproc) CPUs, load average (1/5/15 min) $load_before before the guest, $load_after after" \
 		--source "$src" --commit "$commit" \
-		--out "$out" --build-seconds "$t_build" \
+		--out "$out" --ko-dir "$kodir" --build-seconds "$t_build" \
 		--run-seconds "$t_run" --total-seconds "$((SECONDS - t_start))"; then
 		aa_pass "report written to $out"
 	else

@@ -89,6 +89,17 @@ buddy() {
 	sed "s/^/BBUDDY when=$1 /" /proc/buddyinfo
 }
 
+# code: the code bytes of the fast paths (BCODEFN, BCODE lines), one
+# single-stepped pair of each pool method (BTRACE, BTRACEIP) and the
+# kallsyms lines that name the call targets (BKSYM), for scripts/aa_insn.py
+# on the host.
+code() {
+	ctl code
+	flush
+	grep -E ' (__x86_return_thunk|__fentry__|irq_work_queue|_?_?page_pool_[a-z_]*|__SCT__(preempt_schedule|preempt_schedule_notrace|might_resched)|preempt_schedule[a-z_]*|__x86_indirect_thunk_[a-z0-9]*|__folio_put|__put_devmap_managed_folio_refs)$|\[atomic_alloc(_bench)?\]$' \
+		/proc/kallsyms | sed 's/^/BKSYM /'
+}
+
 # high_order_free: blocks of order >= 1 in /proc/buddyinfo, all zones.
 high_order_free() {
 	awk '{ for (i = 6; i <= NF; i++) n += $i } END { print n + 0 }' /proc/buddyinfo
@@ -168,6 +179,18 @@ if [ "$MODE" = quick ]; then
 	done </tmp/selftest
 	expect_gt "bench: self-check printed its checks" \
 		"$(grep -c '^ok - \|^not ok - ' /tmp/selftest)" 0
+	code >/tmp/code
+	expect_gt "bench: code of the fast paths printed (atomic_alloc's 2, page_pool's 2 or 3)" \
+		"$(grep -c '^BCODEFN ' /tmp/code)" 3
+	expect_eq "bench: no fast-path function skipped by the code dump" \
+		"$(grep -c '^BCODESKIP ' /tmp/code)" 0
+	expect_gt "bench: one pair of each pool method single-stepped (BTRACE)" \
+		"$(grep -c '^BTRACE ' /tmp/code)" 5
+	expect_eq "bench: every traced pair succeeded, within the trace buffer" \
+		"$(grep '^BTRACE ' /tmp/code | grep -c -v ' ok=1 n=[1-9][0-9]* overflow=0$')" 0
+	grep '^BTRACE ' /tmp/code
+	expect_gt "bench: kallsyms names the call targets (atomic_alloc's, the return thunk)" \
+		"$(grep -c '^BKSYM ' /tmp/code)" 10
 
 	echo 1024 >/sys/module/atomic_alloc_bench/parameters/samples
 	if build_labyrinth; then
@@ -228,6 +251,7 @@ if ! insmod "$MODDIR/atomic_alloc_bench.ko" samples="$SAMPLES"; then
 fi
 ok "bench: insmod atomic_alloc_bench samples=$SAMPLES"
 flush
+code
 step load
 
 if has quiet; then
