@@ -6,7 +6,7 @@
 # Build the modules out of tree, with W=1, against the Debian headers of
 # kernel RELEASE (e.g. 6.12.117+deb12-amd64; a flavour 6.1, 6.1-rt, 6.12 or
 # 6.12-rt picks the newest installed release of it).  The sources are copied
-# to $AA_CACHE/build/RELEASE/ first (mtimes kept, so rebuilds are
+# to $AA_RUN/build/RELEASE/ first (mtimes kept, so rebuilds are
 # incremental); nothing is ever built inside the repo.
 #
 # Fails when make fails or when the build printed any warning (compiler or
@@ -28,10 +28,12 @@ hdr=/usr/src/linux-headers-$release
 	aa_die "no kernel headers for $release in $hdr; install linux-headers-$release (scripts/deps.sh)"
 aa_need_cmd make gcc rsync timeout
 
-dir=$AA_CACHE/build/$release
+# Under $AA_RUN: two checkouts that build at the same time must not mirror
+# their sources into one directory (each sync deletes the other's files).
+dir=$AA_RUN/build/$release
 log=$AA_LOGS/build-$release.log
 mkdir -p "$AA_LOGS" "$dir"
-aa_lock "build-$release"
+aa_lock "build-$release-$(echo "$AA_RUN" | cksum | cut -d" " -f1)"
 
 # Makefile and scripts/kdir.sh come along so the copy is a working tree, but
 # kbuild reads Kbuild and never the Makefile here.

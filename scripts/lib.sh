@@ -9,8 +9,8 @@
 #
 #   $AA_CACHE/linux-source-6.12/     unpacked Debian linux-source (KUnit)
 #   $AA_CACHE/linux-source-6.12.stamp  says that unpack finished
-#   $AA_CACHE/build/<release>/       out-of-tree module builds (M=)
 #   $AA_CACHE/kunit/<config>/        KUnit kernel build directories
+#   $AA_RUN/build/<release>/         out-of-tree module builds (M=)
 #   $AA_RUN/logs/                    one log per stage of the last run
 #   $AA_RUN/initramfs/               the guests' initramfs images
 #   $AA_CACHE/accel                  cached answer of the KVM probe
@@ -23,9 +23,10 @@
 
 AA_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 AA_CACHE=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/atomic_alloc
-# Per-run output (logs, initramfs images).  Defaults to the cache; two
-# checkouts that test at the same time give each its own AA_RUN, and still
-# share the kernel trees and builds above (those take locks).
+# Per-run output (module builds, logs, initramfs images).  Defaults to the
+# cache; two checkouts that test at the same time give each its own AA_RUN,
+# and still share the kernel source tree and the KUnit kernel builds (those
+# take locks).
 AA_RUN=${AA_RUN:-$AA_CACHE}
 AA_LOGS=$AA_RUN/logs
 AA_INITRAMFS=$AA_RUN/initramfs
