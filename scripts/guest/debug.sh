@@ -70,7 +70,8 @@ check "insmod atomic_alloc" insmod $MODDIR/atomic_alloc.ko
 check "insmod atomic_alloc_audio (no stream)" insmod $MODDIR/atomic_alloc_audio.ko
 
 # --- 1. KUnit at module load -------------------------------------------------
-for t in atomic_alloc_kunit atomic_alloc_dma_ring_kunit atomic_alloc_audio_irq_kunit; do
+for t in atomic_alloc_kunit atomic_alloc_dma_ring_kunit atomic_alloc_audio_irq_kunit \
+	atomic_alloc_audio_pcm_kunit; do
 	check "insmod $t (runs its suite)" insmod $MODDIR/$t.ko
 	rmmod $t
 done
