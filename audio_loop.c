@@ -232,17 +232,20 @@ EXPORT_SYMBOL_IF_KUNIT(audio_loop_resync);
  * @loop: an initialised loop
  * @dst: where the period goes; NULL drops it
  * @len: the period's bytes, at most half the loop
+ * @count: count a short read as an underrun (false once the producer has
+ *	finished: what is left is the end of its stream, not a gap)
  *
  * Not synced yet (after a resync or a short read): @dst gets silence until
  * the loop holds the delay.  Synced: @dst gets the next @len bytes; when
  * fewer are there, it gets what there is, then silence, the short read is
- * counted in @loop->underruns and the consumer waits for the delay again.
+ * counted in @loop->underruns (if @count) and the consumer waits for the
+ * delay again.
  *
  * Context: The consumer only; any context.  No lock.
  * Return: the bytes of @dst that came from the loop, the rest is silence.
  */
 unsigned int audio_loop_read(struct audio_loop *loop, void *dst,
-			     unsigned int len)
+			     unsigned int len, bool count)
 {
 	unsigned int tail = loop->tail;
 	/* (A) Pairs with smp_store_release() in audio_loop_write(). */
@@ -255,7 +258,8 @@ unsigned int audio_loop_read(struct audio_loop *loop, void *dst,
 		n = min(level, len);
 		if (n < len) {
 			loop->synced = false;
-			WRITE_ONCE(loop->underruns, loop->underruns + 1);
+			if (count)
+				WRITE_ONCE(loop->underruns, loop->underruns + 1);
 		}
 		if (dst)
 			audio_ring_read(dst, loop->buf, AUDIO_LOOP_BYTES,

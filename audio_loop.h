@@ -71,7 +71,7 @@ bool audio_loop_write(struct audio_loop *loop, const void *src,
 		      unsigned int len);
 void audio_loop_resync(struct audio_loop *loop, unsigned int delay);
 unsigned int audio_loop_read(struct audio_loop *loop, void *dst,
-			     unsigned int len);
+			     unsigned int len, bool count);
 unsigned int audio_loop_delay(unsigned int rate, unsigned int frame_bytes,
 			      unsigned int period_bytes,
 			      unsigned int producer_period_bytes);

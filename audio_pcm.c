@@ -275,17 +275,34 @@ static unsigned int audio_pcm_played(struct audio_stream *s, const void *buf,
 	return 0;
 }
 
+/*
+ * The playback end of the loop has finished: stopped, and its DMA engine
+ * has played everything (put it into the loop).  The ring is read first:
+ * its tail was released after the loop's head (audio_stream_complete()
+ * writes the loop before dma_ring_pop()), so the loop's level read after
+ * it holds what the engine played.
+ */
+static bool audio_pcm_producer_done(struct audio_pcm_sub *sub)
+{
+	struct audio_stream *play = &sub->pcm->subs[0][sub->index].stream;
+
+	return !READ_ONCE(play->running) && !dma_ring_count(&play->ring);
+}
+
 static void audio_pcm_record(struct audio_stream *s, void *buf, u64 frame,
 			     unsigned int frames)
 {
 	struct audio_pcm_sub *sub = s->priv;
 	struct audio_loop *w = &sub->loop->wire;
+	bool done = audio_pcm_producer_done(sub);
 
+	/* Nothing more is coming: deliver what is left without a delay. */
 	if (!w->synced)
-		w->delay = audio_loop_delay(s->rate, s->frame_bytes,
+		w->delay = done ? 0 :
+			   audio_loop_delay(s->rate, s->frame_bytes,
 					    s->period_bytes,
 					    READ_ONCE(w->producer_period_bytes));
-	audio_loop_read(w, buf, frames * s->frame_bytes);
+	audio_loop_read(w, buf, frames * s->frame_bytes, !done);
 }
 
 static void audio_pcm_capture_period(struct audio_stream *s, void *buf,

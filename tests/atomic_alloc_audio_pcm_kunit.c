@@ -208,14 +208,14 @@ static void audio_pcm_test_loop_delay(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, audio_loop_write(loop, in, period));
 	KUNIT_EXPECT_TRUE(test, audio_loop_write(loop, in + period, period));
 	memset(out, 0xaa, period);
-	KUNIT_EXPECT_EQ(test, audio_loop_read(loop, out, period), 0U);
+	KUNIT_EXPECT_EQ(test, audio_loop_read(loop, out, period, true), 0U);
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(out, 0, period));
 	KUNIT_EXPECT_EQ(test, audio_loop_level(loop), 2 * period);
 
 	/* The third makes the delay: from now on the periods come in order. */
 	KUNIT_EXPECT_TRUE(test, audio_loop_write(loop, in + 2 * period, period));
 	for (i = 0; i < 3; i++) {
-		KUNIT_EXPECT_EQ(test, audio_loop_read(loop, out, period),
+		KUNIT_EXPECT_EQ(test, audio_loop_read(loop, out, period, true),
 				period);
 		KUNIT_EXPECT_MEMEQ(test, out, in + i * period, period);
 	}
@@ -225,22 +225,34 @@ static void audio_pcm_test_loop_delay(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, audio_loop_write(loop, in + 3 * period,
 						 period / 2));
 	memset(out, 0xaa, period);
-	KUNIT_EXPECT_EQ(test, audio_loop_read(loop, out, period), period / 2);
+	KUNIT_EXPECT_EQ(test, audio_loop_read(loop, out, period, true), period / 2);
 	KUNIT_EXPECT_MEMEQ(test, out, in + 3 * period, period / 2);
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(out + period / 2, 0, period / 2));
 	KUNIT_EXPECT_EQ(test, READ_ONCE(loop->underruns), 1ULL);
 	KUNIT_EXPECT_FALSE(test, loop->synced);
 
 	/* Waiting for the delay again, dropping nothing. */
-	KUNIT_EXPECT_EQ(test, audio_loop_read(loop, NULL, period), 0U);
+	KUNIT_EXPECT_EQ(test, audio_loop_read(loop, NULL, period, true), 0U);
 	KUNIT_EXPECT_TRUE(test, audio_loop_write(loop, in + 4 * period,
 						 3 * period));
-	KUNIT_EXPECT_EQ(test, audio_loop_read(loop, out, period), period);
+	KUNIT_EXPECT_EQ(test, audio_loop_read(loop, out, period, true), period);
 	KUNIT_EXPECT_MEMEQ(test, out, in + 4 * period, period);
 
 	/* A resync drops what is queued. */
 	audio_loop_resync(loop, delay);
 	KUNIT_EXPECT_EQ(test, audio_loop_level(loop), 0U);
+
+	/*
+	 * Once the producer has finished, the consumer takes what is left
+	 * without waiting (delay 0), and the short read is the end of the
+	 * stream, not an underrun.
+	 */
+	KUNIT_EXPECT_TRUE(test, audio_loop_write(loop, in, period / 2));
+	loop->delay = 0;
+	KUNIT_EXPECT_EQ(test, audio_loop_read(loop, out, period, false),
+			period / 2);
+	KUNIT_EXPECT_MEMEQ(test, out, in, period / 2);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(loop->underruns), 1ULL);
 }
 
 /* A full loop drops whole writes and counts them; nothing is torn. */
@@ -264,14 +276,14 @@ static void audio_pcm_test_loop_overrun(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(loop->overruns), 1ULL);
 
 	/* Reading one chunk makes room for exactly one. */
-	KUNIT_EXPECT_EQ(test, audio_loop_read(loop, out, chunk), chunk);
+	KUNIT_EXPECT_EQ(test, audio_loop_read(loop, out, chunk, true), chunk);
 	test_fill(in, chunk, 0);
 	KUNIT_EXPECT_MEMEQ(test, out, in, chunk);
 	test_fill(in, chunk, 4);
 	KUNIT_EXPECT_TRUE(test, audio_loop_write(loop, in, chunk));
 	KUNIT_EXPECT_FALSE(test, audio_loop_write(loop, in, 1));
 	for (i = 1; i <= 4; i++) {
-		KUNIT_EXPECT_EQ(test, audio_loop_read(loop, out, chunk), chunk);
+		KUNIT_EXPECT_EQ(test, audio_loop_read(loop, out, chunk, true), chunk);
 		test_fill(in, chunk, i);
 		KUNIT_EXPECT_MEMEQ(test, out, in, chunk);
 	}
@@ -279,7 +291,7 @@ static void audio_pcm_test_loop_overrun(struct kunit *test)
 	kvfree(out);
 }
 
-/* The free-running byte counts wrap at 2^32 without a hiccup. */
+/* The free-running byte counts wrap at 2^32, the buffer at its end. */
 static void audio_pcm_test_loop_wrap(struct kunit *test)
 {
 	struct audio_loop *loop = test_loop(test);
@@ -290,15 +302,18 @@ static void audio_pcm_test_loop_wrap(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, in);
 	KUNIT_ASSERT_NOT_NULL(test, out);
-	/* Start just below the wrap of both counts. */
-	loop->head = 0u - 3 * len;
+	/*
+	 * Start just below the wrap of both counts, off the period grid, so
+	 * that one write and one read straddle the end of the buffer too.
+	 */
+	loop->head = 0u - 3 * len - len / 2;
 	loop->tail = loop->head;
 	audio_loop_resync(loop, 0);
 	for (i = 0; i < 8; i++) {
 		test_fill(in, len, i);
 		KUNIT_ASSERT_TRUE(test, audio_loop_write(loop, in, len));
 		KUNIT_ASSERT_EQ(test, audio_loop_level(loop), len);
-		KUNIT_ASSERT_EQ(test, audio_loop_read(loop, out, len), len);
+		KUNIT_ASSERT_EQ(test, audio_loop_read(loop, out, len, true), len);
 		KUNIT_ASSERT_MEMEQ(test, out, in, len);
 	}
 	KUNIT_EXPECT_LT(test, loop->head, 8 * len);
@@ -508,7 +523,8 @@ static void audio_pcm_test_loop_rules(struct kunit *test)
 #define LOOP_CHANNELS	2
 #define LOOP_FRAME	4	/* S16_LE stereo */
 #define LOOP_PERIOD	256
-#define LOOP_PERIODS	32
+/* A ring longer than the whole capture: no stall of the reader xruns it. */
+#define LOOP_PERIODS	1024
 #define LOOP_FRAMES	(LOOP_RATE / 2)	/* half a second of noise */
 /* The capture runs for the loop's delay and the noise, and a margin. */
 #define LOOP_CAPTURE	(LOOP_RATE * 3)
