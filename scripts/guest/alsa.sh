@@ -38,8 +38,7 @@
 #                                     aplay/arecord's under/overrun reports)
 #   alsa_xrun_alloc: 0                periods without a pool buffer (both)
 #   alsa_gaps: 0                      times the capture end ran short of
-#                                     the loop while synced, not counting
-#                                     the one at the end of the playback
+#                                     the loop while the playback ran
 #   alsa_timer_overruns: 0            periods the card's timers dropped
 #   alsa_pool_alloc_direct: 0         pool allocations from the page
 #                                     allocator (both pools; must stay 0)
@@ -191,11 +190,9 @@ aa_alsa_loop() {
 	is_num "$_to1" && is_num "$_to0" && _tover=$((_to1 - _to0)) || _tover="#none"
 	_lu1=$(aa_alsa_stat pcm1c "$_sub" loop_underruns)
 	_gaps="#none"
-	if is_num "$_lu1" && is_num "$_lu0"; then
-		_gaps=$((_lu1 - _lu0))
-		# The end of the playback leaves the capture short once.
-		[ "$_gaps" -gt 0 ] && _gaps=$((_gaps - 1))
-	fi
+	# The end of the playback is not a gap: the card does not count the
+	# short read once the playback end has stopped and played everything.
+	is_num "$_lu1" && is_num "$_lu0" && _gaps=$((_lu1 - _lu0))
 
 	echo "alsa_loop: $_n"
 	echo "alsa_format: $_fmt"

@@ -277,9 +277,13 @@ expect_eq "dry pool: the stream went on (no ALSA xrun)" \
 
 # An application that does not keep up gets ALSA's xrun, and aplay says so.
 a0=$(aa_alsa_stat pcm0p 0 xrun_app)
-(dd if=/alsa/s24_3le_48k_8ch.wav bs=65536 count=8 2>/dev/null; sleep 2) |
+# Half a second of audio, two seconds of nothing, then more: aplay writes
+# into a stream that ALSA stopped in between.
+(dd if=/alsa/s24_3le_48k_8ch.wav bs=65536 count=8 2>/dev/null; sleep 2
+	dd if=/alsa/s24_3le_48k_8ch.wav bs=65536 skip=8 count=8 2>/dev/null) |
 	aplay -D hw:AtomicAlloc,0 -t raw -f S24_3LE -c 8 -r 48000 \
 		--buffer-size=4096 - >/tmp/out 2>&1
+sed 's/^/slow application: aplay: /' /tmp/out
 check "slow application: aplay reports the underrun" grep -q underrun /tmp/out
 expect_ge "slow application: xrun_app counted" \
 	$(($(aa_alsa_stat pcm0p 0 xrun_app) - a0)) 1
