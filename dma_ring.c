@@ -6,6 +6,7 @@
  *
  *   function             caller                 context
  *   dma_ring_next_free   the producer only      any, including hard IRQ
+ *   dma_ring_free        the producer only      any, including hard IRQ
  *   dma_ring_push        the producer only      any, including hard IRQ
  *   dma_ring_oldest      the consumer only      any, including hard IRQ
  *   dma_ring_pop         the consumer only      any, including hard IRQ
@@ -15,7 +16,7 @@
  *
  * The producer and the consumer run on different CPUs at the same time.
  * No lock is taken and nothing sleeps on the hot paths; every operation is
- * O(1).  Ordering comes from two release/acquire pairs:
+ * O(1).  Ordering comes from three release/acquire pairs:
  *
  *  (A) dma_ring_push() stores @head with release after filling the slot;
  *      dma_ring_oldest() loads @head with acquire before reading the slot.
@@ -24,6 +25,11 @@
  *      with the slot; dma_ring_next_free() loads @tail with acquire before
  *      handing the slot back to the producer.  The producer never
  *      overwrites a slot the consumer is still reading.
+ *
+ *  (C) dma_ring_count() loads @tail with acquire before it loads @head,
+ *      pairing with smp_store_release() in dma_ring_pop(): the consumer
+ *      stored that @tail only after it had seen a @head at least as large,
+ *      so the @head read afterwards is never below it.
  *
  * Each side reads its own index with a plain load: nobody else writes it.
  */
@@ -122,6 +128,26 @@ struct dma_ring_entry *dma_ring_next_free(struct dma_ring *ring)
 EXPORT_SYMBOL_IF_KUNIT(dma_ring_next_free);
 
 /**
+ * dma_ring_free() - slots the producer may fill now
+ * @ring: the ring
+ *
+ * The consumer only ever frees slots, so the answer stays true (or grows)
+ * until the producer pushes.
+ *
+ * Context: The producer only; any context.  No lock, O(1).
+ * Return: 0 to the ring's capacity.
+ */
+unsigned int dma_ring_free(struct dma_ring *ring)
+{
+	unsigned int head = ring->head;
+	/* (B) Pairs with smp_store_release() in dma_ring_pop(). */
+	unsigned int tail = smp_load_acquire(&ring->tail);
+
+	return dma_ring_size(ring) - (head - tail);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_ring_free);
+
+/**
  * dma_ring_push() - publish the slot returned by dma_ring_next_free()
  * @ring: the ring
  *
@@ -178,16 +204,19 @@ EXPORT_SYMBOL_IF_KUNIT(dma_ring_pop);
  * dma_ring_count() - number of entries queued
  * @ring: the ring
  *
- * @tail is read before @head: both only grow, so the difference cannot go
- * negative; it can exceed the capacity when the two sides move between the
- * loads, hence the clamp.
+ * @tail is read before @head, and the order is enforced (C): both only
+ * grow and the consumer never gets ahead of the producer, so the
+ * difference cannot go negative (which would read as a full ring).  It can
+ * exceed the capacity when both sides move between the loads, hence the
+ * clamp.
  *
  * Context: Any context, from any CPU.
  * Return: a snapshot of the number of queued entries, 0 to the capacity.
  */
 unsigned int dma_ring_count(const struct dma_ring *ring)
 {
-	unsigned int tail = READ_ONCE(ring->tail);
+	/* (C) Pairs with smp_store_release() in dma_ring_pop(). */
+	unsigned int tail = smp_load_acquire(&ring->tail);
 	unsigned int head = READ_ONCE(ring->head);
 
 	return min(head - tail, dma_ring_size(ring));

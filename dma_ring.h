@@ -25,16 +25,15 @@
 #include <linux/cache.h>
 #include <linux/types.h>
 
-struct page;
-
 /* Smallest and largest ring, in entries; the size is a power of two. */
 #define DMA_RING_MIN_ENTRIES	2
 #define DMA_RING_MAX_ENTRIES	4096
 
 /**
  * struct dma_ring_entry - one buffer queued for playback
- * @page:	the buffer, from the stream's atomic_alloc pool; NULL when the
- *		block plays from the device's silence buffer.
+ * @buf:	the buffer, from the stream's atomic_alloc pool (its CPU
+ *		address); NULL when the block plays from the device's silence
+ *		buffer.
  * @dma:	bus address of the data, as the device sees it.
  * @bytes:	bytes of audio in the buffer (whole frames).
  * @frames:	frames in the buffer.
@@ -43,7 +42,7 @@ struct page;
  *		playing and may be completed.
  */
 struct dma_ring_entry {
-	struct page *page;
+	void *buf;
 	dma_addr_t dma;
 	unsigned int bytes;
 	unsigned int frames;
@@ -87,6 +86,7 @@ int dma_ring_init(struct dma_ring *ring, unsigned int entries);
 void dma_ring_destroy(struct dma_ring *ring);
 void dma_ring_reset(struct dma_ring *ring);
 struct dma_ring_entry *dma_ring_next_free(struct dma_ring *ring);
+unsigned int dma_ring_free(struct dma_ring *ring);
 void dma_ring_push(struct dma_ring *ring);
 const struct dma_ring_entry *dma_ring_oldest(struct dma_ring *ring);
 void dma_ring_pop(struct dma_ring *ring);

@@ -6,8 +6,9 @@
 # Stages, in order (each one bounds its own time):
 #   deps            scripts/deps.sh: packages, headers, kernel images
 #   build-FLAVOUR   W=1 out-of-tree build, no warning (6.1, 6.1-rt, 6.12, 6.12-rt)
-#   stock-FLAVOUR   boot Debian's own kernel with the modules, guest checks
-#                   (6.1, 6.12, 6.12-rt)
+#   stock-FLAVOUR   boot Debian's own kernel with the modules, guest checks,
+#                   the sound card with aplay/arecord (6.1, 6.1-rt, 6.12,
+#                   6.12-rt)
 #   static          checkpatch --strict, kernel-doc, sparse (scripts/static.sh)
 #   docs            Documentation/ builds with Sphinx, warnings as errors
 #   pressure-6.12   the shrinker and a stream in a 256 MiB guest
@@ -54,6 +55,7 @@ STAGES=(
 	"build-6.12 build_stage 6.12"
 	"build-6.12-rt build_stage 6.12-rt"
 	"stock-6.1 $here/stock.sh 6.1"
+	"stock-6.1-rt $here/stock.sh 6.1-rt"
 	"stock-6.12 $here/stock.sh 6.12"
 	"stock-6.12-rt $here/stock.sh 6.12-rt"
 	"pressure-6.12 $here/stock.sh 6.12 pressure -m 256"

@@ -7,7 +7,9 @@
 # compiler and QEMU (the kunit-arm64-* stages), the headers of the
 # four kernels the module is built against (6.1, 6.1-rt, 6.12, 6.12-rt) and
 # the kernel images of exactly those header releases that are booted under
-# QEMU (6.1, 6.12, 6.12-rt).  `apt-get update` runs only when something is
+# QEMU (all four; their linux-image packages also carry the sound modules
+# the guests load), and the ALSA tools the guests drive the card with
+# (alsa-utils) with sox to make their test signals.  `apt-get update` runs only when something is
 # missing.  Quiet when everything is there.
 set -euo pipefail
 
@@ -23,12 +25,13 @@ packages=(
 	linux-headers-6.12-amd64 linux-headers-6.12-rt-amd64
 	linux-headers-amd64 linux-headers-rt-amd64
 	gcc-aarch64-linux-gnu qemu-system-arm
+	alsa-utils sox libasound2-data
 )
 # More packages, space-separated, for a stage that needs them.
 read -r -a extra <<<"${AA_EXTRA_PACKAGES:-}"
 packages+=("${extra[@]}")
 # Flavours whose stock kernel is booted (stock.sh, demo.sh).
-boot_flavours=(6.1 6.12 6.12-rt)
+boot_flavours=(6.1 6.1-rt 6.12 6.12-rt)
 
 updated=no
 
@@ -96,7 +99,8 @@ done
 
 # Tools the scripts call.
 aa_need_cmd make gcc rsync cpio gzip xz flock timeout python3 \
-	qemu-system-x86_64 busybox aarch64-linux-gnu-gcc qemu-system-aarch64
+	qemu-system-x86_64 busybox modinfo aplay arecord speaker-test sox \
+	aarch64-linux-gnu-gcc qemu-system-aarch64
 if ! /bin/busybox --list 2>/dev/null | grep -x insmod >/dev/null; then
 	aa_die "/bin/busybox is missing or has no insmod; apt-get install busybox-static"
 fi

@@ -84,7 +84,7 @@ stage=kunit-$config
 bdir=$(aa_kunit_dir "$config" "$base" "${frags[@]}")
 log=$AA_LOGS/$stage.log
 klog=$bdir/test.log
-suites=${AA_KUNIT_SUITES:-atomic_alloc atomic_alloc_buf atomic_alloc_nmi atomic_alloc_dma_ring atomic_alloc_audio_irq}
+suites=${AA_KUNIT_SUITES:-atomic_alloc atomic_alloc_buf atomic_alloc_nmi atomic_alloc_dma_ring atomic_alloc_audio_irq atomic_alloc_audio_pcm}
 mkdir -p "$AA_LOGS" "$bdir"
 rm -f "$log"
 

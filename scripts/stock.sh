@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # stock.sh FLAVOUR [SCENARIO [QEMU ARGS...]]
-#                         (FLAVOUR: 6.1, 6.12 or 6.12-rt; SCENARIO: a file
+#                         (FLAVOUR: 6.1, 6.1-rt, 6.12 or 6.12-rt; SCENARIO: a file
 #                         scripts/guest/SCENARIO.sh, default "check")
 #
 # Build the modules against Debian's headers of FLAVOUR, boot Debian's own
@@ -23,15 +23,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 if [ $# -lt 1 ]; then
-	echo "usage: stock.sh 6.1|6.12|6.12-rt [SCENARIO [QEMU ARGS...]]" >&2
+	echo "usage: stock.sh 6.1|6.1-rt|6.12|6.12-rt [SCENARIO [QEMU ARGS...]]" >&2
 	exit 2
 fi
 flavour=$1
 scenario=${2:-check}
 shift $(($# >= 2 ? 2 : 1))
 case $flavour in
-6.1 | 6.12 | 6.12-rt) ;;
-*) aa_die "unknown flavour '$flavour' for stock.sh (expected 6.1, 6.12 or 6.12-rt)" ;;
+6.1 | 6.1-rt | 6.12 | 6.12-rt) ;;
+*) aa_die "unknown flavour '$flavour' for stock.sh (expected 6.1, 6.1-rt, 6.12 or 6.12-rt)" ;;
 esac
 release=$(aa_release "$flavour")
 kernel=/boot/vmlinuz-$release

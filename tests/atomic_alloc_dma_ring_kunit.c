@@ -24,7 +24,7 @@
 /* Every field of entry number @seq is a different function of @seq. */
 static void ring_entry_set(struct dma_ring_entry *e, u64 seq)
 {
-	e->page = NULL;
+	e->buf = NULL;
 	e->dma = (dma_addr_t)(seq << 12);
 	e->bytes = (unsigned int)(seq * 3 + 1);
 	e->frames = (unsigned int)~seq;
@@ -34,7 +34,7 @@ static void ring_entry_set(struct dma_ring_entry *e, u64 seq)
 
 static bool ring_entry_is(const struct dma_ring_entry *e, u64 seq)
 {
-	return !e->page && e->dma == (dma_addr_t)(seq << 12) &&
+	return !e->buf && e->dma == (dma_addr_t)(seq << 12) &&
 	       e->bytes == (unsigned int)(seq * 3 + 1) &&
 	       e->frames == (unsigned int)~seq && e->first_frame == seq &&
 	       e->due_ns == seq * 1000003 + 7;
@@ -117,10 +117,13 @@ static void dma_ring_test_full(struct kunit *test)
 	const struct dma_ring_entry *e;
 	u64 seq;
 
-	for (seq = 0; seq < 8; seq++)
+	for (seq = 0; seq < 8; seq++) {
+		KUNIT_EXPECT_EQ(test, dma_ring_free(ring), 8U - (unsigned int)seq);
 		KUNIT_ASSERT_TRUE_MSG(test, ring_put(ring, seq),
 				      "ring of 8 refused entry %llu", seq);
+	}
 	KUNIT_EXPECT_EQ(test, dma_ring_count(ring), 8U);
+	KUNIT_EXPECT_EQ(test, dma_ring_free(ring), 0U);
 	KUNIT_EXPECT_NULL(test, dma_ring_next_free(ring));
 	KUNIT_EXPECT_FALSE(test, ring_put(ring, 8));
 	KUNIT_EXPECT_EQ(test, dma_ring_count(ring), 8U);
@@ -132,6 +135,7 @@ static void dma_ring_test_full(struct kunit *test)
 	dma_ring_pop(ring);
 
 	/* The slot just released is the one handed out next. */
+	KUNIT_EXPECT_EQ(test, dma_ring_free(ring), 1U);
 	KUNIT_EXPECT_PTR_EQ(test, dma_ring_next_free(ring), &ring->entries[0]);
 	KUNIT_EXPECT_TRUE(test, ring_put(ring, 8));
 	KUNIT_EXPECT_NULL(test, dma_ring_next_free(ring));

@@ -71,7 +71,7 @@ check "insmod atomic_alloc_audio (no stream)" insmod $MODDIR/atomic_alloc_audio.
 
 # --- 1. KUnit at module load -------------------------------------------------
 for t in atomic_alloc_kunit atomic_alloc_buf_kunit atomic_alloc_nmi_kunit \
-	atomic_alloc_dma_ring_kunit atomic_alloc_audio_irq_kunit; do
+	atomic_alloc_dma_ring_kunit atomic_alloc_audio_irq_kunit atomic_alloc_audio_pcm_kunit; do
 	check "insmod $t (runs its suite)" insmod $MODDIR/$t.ko
 	rmmod $t
 done

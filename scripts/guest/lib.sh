@@ -121,8 +121,9 @@ used_kb() {
 	echo $(($(meminfo MemTotal) - $(meminfo MemFree) - _pcp))
 }
 
-# The simulated audio device's debugfs directory (its pool is "audio").
-AUDIO=$DBG/audio
+# The simulated audio device's own debugfs directory; "pool" in it is a
+# symlink to its test-signal pool's directory under $DBG.
+AUDIO=/sys/kernel/debug/atomic_alloc_audio
 
 # sum_streams KEY: KEY summed over every stream<N>/stats of the device.
 # With no stream, or a stream without KEY, it prints "#none": not a number
@@ -138,9 +139,9 @@ sum_streams() {
 	echo "$_t"
 }
 
-# pool KEY: KEY of the audio pool's stats.
+# pool KEY: KEY of the audio device's test-signal pool's stats.
 pool() {
-	dbg_get "$AUDIO/stats" "$1"
+	dbg_get "$AUDIO/pool/stats" "$1"
 }
 
 # aa_done: print the totals; exit status 0 when every check passed.

@@ -22,7 +22,7 @@ sleep 1
 target=$(pool shared_buffers)
 before=$(pool shared_level)
 released0=$(pool released)
-cat "$A/stats"
+cat "$A/pool/stats"
 expect_gt "stopped streams left a surplus above the reserve for the shrinker" "$before" "$target"
 echo 2 >/proc/sys/vm/drop_caches
 after=$(pool shared_level)
