@@ -48,6 +48,12 @@ demo check bench soak docs static:
 dkms-check:
 	$(CURDIR)/scripts/dkms-check.sh
 
+results:
+	$(CURDIR)/scripts/results.py update
+
+record-check record-bench record-soak:
+	$(CURDIR)/scripts/record.sh $(patsubst record-%,%,$@)
+
 help:
 	@echo 'Building (KDIR=<kernel build tree>; default: the running kernel'"'"'s,'
 	@echo '          else the newest installed Debian linux-headers-*-amd64):'
@@ -66,6 +72,12 @@ help:
 	@echo '  docs             Documentation/ with Sphinx, warnings as errors'
 	@echo '  dkms-check       dkms add/build/install against the 6.12 headers'
 	@echo ''
+	@echo 'Results (README.md and Documentation/ quote them; see README):'
+	@echo '  results          regenerate the quoted regions from the results files'
+	@echo '  record-check     run check, record its results into results/check.md'
+	@echo '  record-bench     run bench, stamp its reports in bench/results/'
+	@echo '  record-soak      run soak, stamp bench/results/soak-*.md'
+	@echo ''
 	@echo 'Variables:'
 	@echo '  KDIR=DIR              build against DIR, e.g.'
 	@echo '                        KDIR=/usr/src/linux-headers-$$(uname -r)'
@@ -73,4 +85,5 @@ help:
 	@echo '  W=1, C=2              passed to kbuild: extra warnings, sparse'
 
 .PHONY: all kdir-check modules samples modules_install clean demo check \
-	bench soak docs static dkms-check help
+	bench soak docs static dkms-check results record-check record-bench \
+	record-soak help

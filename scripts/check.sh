@@ -25,6 +25,14 @@
 # stage, and as the very last line "N passed, N failed", N counting every
 # KUnit case of both configs and every harness check.  Exit 1 on any failure.
 #
+# The summary and the reliability table are also written, stamped with the
+# commit, kernels and QEMU version (scripts/results.py), to
+# $AA_RUN/results/check.md; `scripts/record.sh check --from-last-run` records
+# that file into the repo as results/check.md, which README.md and
+# Documentation/ quote.  Before the last line, `results.py status` says
+# which quoted results files are older than the code (AA_RESULTS_STRICT=1
+# makes that a failure).
+#
 # AA_STAGES="build-6.12 stock-6.12" runs only the stages named (deps always).
 #
 # Adding a stage: add a line to the STAGES list below ("NAME command args"),
@@ -83,7 +91,12 @@ build_stage() {
 	fi
 }
 
-mkdir -p "$AA_LOGS"
+mkdir -p "$AA_LOGS" "$AA_RUN/results"
+results_begin=$AA_RUN/results/check.begin
+results_rows=$AA_RUN/results/check.rows
+python3 "$here/results.py" stamp --begin >"$results_begin" 2>/dev/null ||
+	echo '{"commit": null}' >"$results_begin"
+: >"$results_rows"
 rows=()
 total_pass=0 total_fail=0 total_skip=0
 failed_stages=()
@@ -129,6 +142,7 @@ run_stage() {
 	total_skip=$((total_skip + ${s:-0}))
 	[ "$f" -eq 0 ] || failed_stages+=("$name")
 	rows+=("$(printf '%-16s %6s %6s %7s %6ss  %s' "$name" "$p" "$f" "${s:--}" "$((SECONDS - t0))" "$l")")
+	printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$p" "$f" "${s:-}" "$((SECONDS - t0))" >>"$results_rows"
 }
 
 known=" "
@@ -145,6 +159,7 @@ for name in ${AA_STAGES:-}; do
 	total_fail=$((total_fail + 1))
 	failed_stages+=("$name")
 	rows+=("$(printf '%-16s %6s %6s %7s %6ss  %s' "$name" 0 1 - 0 "unknown stage")")
+	printf '%s\t0\t1\t\t0\n' "$name" >>"$results_rows"
 done
 
 echo
@@ -171,6 +186,43 @@ if [ "${#rel_rows[@]}" -gt 0 ]; then
 		printf '%-14s | %-30s | %-38s | %-62s | %s\n' "$st" "$a" "$b" "$c" "$d"
 	done
 fi
+
+# The results file of this run (see the top of this file).
+write_results() {
+	local out=$AA_RUN/results/check.md rel=$AA_RUN/results/check.rel
+	local kernels="" f r ksrc qemu accel stamp partial=()
+	for f in 6.1 6.1-rt 6.12 6.12-rt; do
+		r=$( (aa_release "$f") 2>/dev/null) && kernels+="${kernels:+,}$r"
+	done
+	ksrc=$(sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p; s/^SUBLEVEL = //p' \
+		"$AA_SRC/Makefile" 2>/dev/null | paste -sd.)
+	[ -z "$ksrc" ] || kernels+="${kernels:+,}KUnit-linux-source-$ksrc"
+	qemu=$(qemu-system-x86_64 --version 2>/dev/null |
+		sed -n 's/^QEMU emulator version \([0-9.]*\).*/\1/p')
+	accel=$( (aa_accel_args) 2>/dev/null)
+	printf '%s\n' "${rel_rows[@]}" | grep . >"$rel" || : >"$rel"
+	[ -z "${AA_STAGES:-}" ] || partial=(--partial)
+	stamp=$(python3 "$here/results.py" stamp --end "$results_begin" \
+		--kernel "${kernels:-unknown}" --qemu "${qemu:-unknown}" \
+		--by ./scripts/check.sh) &&
+		python3 "$here/results.py" write-check --stamp "$stamp" \
+			--rows "$results_rows" --rel "$rel" \
+			--total "$total_pass" "$total_fail" "$total_skip" \
+			--seconds "$((SECONDS - t_start))" --accel "${accel:-?}" \
+			"${partial[@]}" --out "$out"
+}
+echo
+if write_results; then
+	echo "results of this run: $AA_RUN/results/check.md (into the repo: scripts/record.sh check --from-last-run)"
+else
+	echo "atomic_alloc: error: could not write $AA_RUN/results/check.md"
+	total_fail=$((total_fail + 1))
+	failed_stages+=("(results file)")
+fi
+python3 "$here/results.py" status || {
+	total_fail=$((total_fail + 1))
+	failed_stages+=("(stale results, AA_RESULTS_STRICT=1)")
+}
 if [ "${#failed_stages[@]}" -gt 0 ]; then
 	echo "failed stages: ${failed_stages[*]} (see the logs above)"
 fi
