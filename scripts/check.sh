@@ -9,7 +9,13 @@
 #   stock-FLAVOUR   boot Debian's own kernel with the modules, guest checks
 #                   (6.1, 6.12, 6.12-rt)
 #   static          checkpatch --strict, kernel-doc, sparse (scripts/static.sh)
-#   docs            Documentation/ builds with Sphinx, warnings as errors
+#   docs            Documentation/ builds with Sphinx, warnings as errors; the
+#                   results regions of README.md and Documentation/ match their
+#                   results files; README's claims match the tree
+#   snippets        every C snippet of README.md and Documentation/ builds W=1
+#                   against the 6.12 headers (scripts/snippets.sh)
+#   makefile        make help, make samples, KDIR messages, ATOMIC_ALLOC_DEBUG
+#                   (scripts/makefile-check.sh)
 #   pressure-6.12   the shrinker and a stream in a 256 MiB guest
 #   example-FLAVOUR the consumer example in samples/, built against
 #                   Module.symvers and run in hard IRQ (scripts/example.sh)
@@ -52,6 +58,8 @@ STAGES=(
 	"deps $here/deps.sh"
 	"static $here/static.sh"
 	"docs $here/docs.sh"
+	"snippets $here/snippets.sh 6.12"
+	"makefile $here/makefile-check.sh"
 	"build-6.1 build_stage 6.1"
 	"build-6.1-rt build_stage 6.1-rt"
 	"build-6.12 build_stage 6.12"
