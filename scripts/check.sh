@@ -84,6 +84,15 @@ if [ -d "$here/check.d" ]; then
 	done
 fi
 
+# check.sh --list-stages: the stage names, one a line (the docs stage checks
+# README's stage table against them).
+if [ "${1:-}" = --list-stages ]; then
+	for entry in "${STAGES[@]}"; do
+		echo "${entry%% *}"
+	done
+	exit 0
+fi
+
 # build_stage FLAVOUR: build-module.sh as one check, with its build log.
 build_stage() {
 	local rel
