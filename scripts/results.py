@@ -799,7 +799,7 @@ def cmd_write_check(args):
     verdict = '**%d passed, %d failed**' % (passed, failed)
     if skipped:
         verdict += ' (%d KUnit cases skipped, not counted)' % skipped
-    out.append('%s; stages run: %s.' % (verdict, stages))
+    out.append('%s in %d s; stages run: %s.' % (verdict, args.seconds, stages))
     out += ['', '## Stages', '',
             '| stage | passed | failed | skipped | time |', '|---|---|---|---|---|']
     for name, p, fl, sk, t in rows:
