@@ -93,16 +93,20 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 #define EXAMPLE_PERIOD_NS	(NSEC_PER_SEC * EXAMPLE_PERIOD_FRAMES / \
 				 EXAMPLE_RATE)
 
-/* Periods queued for the "device": 16 x 2.667 ms = 42.7 ms. */
-#define EXAMPLE_RING		16
+/* Periods queued for the "device": 32 x 2.667 ms = 85.3 ms. */
+#define EXAMPLE_RING		32
 
 /*
  * Buffers per CPU, by the rules of "Tuning" in
  * Documentation/atomic_alloc.rst: the ring and the buffer being filled,
- * all freed on the other CPU, plus what one stream takes in 1 ms of refill
- * worker latency (375 buffers a second: 1).
+ * all freed on the other CPU, plus what the stream takes while the refill
+ * worker is on its way: 375 buffers a second for L = 10 ms (a loaded
+ * machine; measure yours) is 4.
  */
-#define EXAMPLE_CPU_BUFFERS	(EXAMPLE_RING + 1 + 1)
+#define EXAMPLE_REFILL_LATENCY_MS	10
+#define EXAMPLE_CPU_BUFFERS	(EXAMPLE_RING + 1 + \
+				 DIV_ROUND_UP(EXAMPLE_RATE / EXAMPLE_PERIOD_FRAMES * \
+					      EXAMPLE_REFILL_LATENCY_MS, MSEC_PER_SEC))
 
 #define EXAMPLE_MAX_TICKS	1000000
 #define EXAMPLE_MAX_DEVICES	4

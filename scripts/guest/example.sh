@@ -67,21 +67,29 @@ ex_unload() {
 }
 
 # ex_check_done DEV LINE TICKS: the checks of one device's "done:" line.
+# A period is played (completed) or, when the "device" fell behind and the
+# ring was full, dropped (ring full): under TCG a vCPU can be starved by
+# the host for longer than the ring lasts, so drops are allowed, up to
+# half, but every period must be one or the other.  The pool itself must
+# never run dry.
 ex_check_done() {
 	_d=$1 _l=$2 _t=$3
 	echo "example: $_l"
 	expect_eq "example: $_d ran $_t ticks" "$(ex_field "$_l" "ticks,")" "$_t"
 	expect_eq "example: $_d allocation failures in hard IRQ" \
 		"$(ex_field "$_l" "allocation failures")" 0
-	expect_eq "example: $_d ring full" "$(ex_field "$_l" "ring full")" 0
-	# One buffer a tick, as the pool itself counted them.
+	_done=$(ex_field "$_l" "completed")
+	_full=$(ex_field "$_l" "ring full")
+	expect_eq "example: $_d every period completed or dropped on a full ring" \
+		"$((${_done:-0} + ${_full:-0}))" "$_t"
+	expect_ge "example: $_d completed at least half the periods" \
+		"$((2 * ${_done:-0}))" "$_t"
+	# One buffer a played period, as the pool itself counted them.
 	_served=$(( $(ex_field "$_l" "local,") + $(ex_field "$_l" "shared,") ))
-	expect_ge "example: $_d pool served a buffer for every tick (local + shared)" \
-		"$_served" "$_t"
-	expect_eq "example: $_d every buffer completed" \
-		"$(ex_field "$_l" "completed")" "$_t"
+	expect_ge "example: $_d pool served a buffer for every played period (local + shared)" \
+		"$_served" "${_done:-0}"
 	expect_eq "example: $_d every buffer freed on another CPU" \
-		"$(ex_field "$_l" "remote frees")" "$_t"
+		"$(ex_field "$_l" "remote frees")" "${_done:-0}"
 	expect_eq "example: $_d corrupt buffers" \
 		"$(ex_field "$_l" "corrupt buffers")" 0
 	expect_eq "example: $_d ticks outside hard IRQ" \
