@@ -12,8 +12,8 @@
 #   docs            Documentation/ builds with Sphinx, warnings as errors; the
 #                   results regions of README.md and Documentation/ match their
 #                   results files; README's claims match the tree
-#   snippets        every C snippet of README.md and Documentation/ builds W=1
-#                   against the 6.12 headers (scripts/snippets.sh)
+#   snippets        every C snippet of README.md and Documentation/ builds W=1,
+#                   against the 6.12 headers, checkpatch-clean (snippets.sh)
 #   makefile        make help, make samples, KDIR messages, ATOMIC_ALLOC_DEBUG
 #                   (scripts/makefile-check.sh)
 #   pressure-6.12   the shrinker and a stream in a 256 MiB guest

@@ -32,7 +32,8 @@ Usage:
     snippets.py list                the snippets, one "NAME DOC:LINE LINES" a
                                     line (first line and number of lines)
     snippets.py extract DIR         write DIR/snippet_NAME/{snippet_NAME.c,
-                                    Kbuild}, one module each; list them
+                                    Kbuild}, one module each, and shown.c,
+                                    the snippet alone; list them
 """
 
 import os
@@ -258,6 +259,9 @@ def main():
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, mod + '.c'), 'w') as f:
             f.write(module_source(mod, name, doc, line, ctx, code))
+        # The snippet alone, as the reader sees it, for checkpatch.
+        with open(os.path.join(d, 'shown.c'), 'w') as f:
+            f.write('\n'.join(code) + '\n')
         with open(os.path.join(d, 'Kbuild'), 'w') as f:
             f.write('# SPDX-License-Identifier: GPL-2.0\n'
                     '# Made by scripts/snippets.py from %s.\n'

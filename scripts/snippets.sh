@@ -11,6 +11,8 @@
 #   - every C block has a snippet marker (snippets.py refuses one without);
 #   - per snippet: it builds, with no compiler or modpost warning that
 #     points into it;
+#   - per snippet: checkpatch.pl --strict is clean on the snippet as the
+#     reader sees it (without its context; no SPDX line expected);
 #   - the build log has no warning that points nowhere in particular.
 #
 # Work directory: $AA_RUN/snippets/RELEASE.  Prints "AA-RESULT snippets
@@ -80,6 +82,21 @@ while read -r name where count; do
 		aa_fail "snippet $name ($where) builds W=1 without a warning: no $mod.ko (log: $log)"
 	else
 		aa_pass "snippet $name ($where) builds W=1 without a warning against $release"
+	fi
+done <"$work/list"
+
+aa_ensure_source
+while read -r name where count; do
+	mod=snippet_${name//-/_}
+	cprc=0
+	out=$(cd "$AA_SRC" && perl scripts/checkpatch.pl --strict --no-tree --terse \
+		--show-types --ignore SPDX_LICENSE_TAG -f "$work/src/$mod/shown.c" 2>&1) || cprc=$?
+	if [ -z "$out" ] && [ "$cprc" -eq 0 ]; then
+		aa_pass "snippet $name ($where): checkpatch --strict clean"
+	else
+		# Its line numbers are the snippet's; the document's are $where on.
+		printf '%s\n' "$out" | sed "s|$work/src/$mod/shown.c|$name|" | tee -a "$log" >&2
+		aa_fail "snippet $name ($where): checkpatch --strict clean (exit $cprc; lines count from $where)"
 	fi
 done <"$work/list"
 
