@@ -10,7 +10,13 @@
 #                   the sound card with aplay/arecord (6.1, 6.1-rt, 6.12,
 #                   6.12-rt)
 #   static          checkpatch --strict, kernel-doc, sparse (scripts/static.sh)
-#   docs            Documentation/ builds with Sphinx, warnings as errors
+#   docs            Documentation/ builds with Sphinx, warnings as errors; the
+#                   results regions of README.md and Documentation/ match their
+#                   results files; README's claims match the tree
+#   snippets        every C snippet of README.md and Documentation/ builds W=1,
+#                   against the 6.12 headers, checkpatch-clean (snippets.sh)
+#   makefile        make help, make samples, KDIR messages, ATOMIC_ALLOC_DEBUG
+#                   (scripts/makefile-check.sh)
 #   pressure-6.12   the shrinker and a stream in a 256 MiB guest
 #   storm-FLAVOUR   100,000 NMIs at a CPU looping the pool, the handler
 #                   allocating too (atomic_alloc_storm.ko; 6.1, 6.12, 6.12-rt)
@@ -31,6 +37,14 @@
 # stage, and as the very last line "N passed, N failed", N counting every
 # KUnit case of both configs and every harness check.  Exit 1 on any failure.
 #
+# The summary and the reliability table are also written, stamped with the
+# commit, kernels and QEMU version (scripts/results.py), to
+# $AA_RUN/results/check.md; `scripts/record.sh check --from-last-run` records
+# that file into the repo as results/check.md, which README.md and
+# Documentation/ quote.  Before the last line, `results.py status` says
+# which quoted results files are older than the code (AA_RESULTS_STRICT=1
+# makes that a failure).
+#
 # AA_STAGES="build-6.12 stock-6.12" runs only the stages named (deps always).
 #
 # Adding a stage: add a line to the STAGES list below ("NAME command args"),
@@ -50,6 +64,8 @@ STAGES=(
 	"deps $here/deps.sh"
 	"static $here/static.sh"
 	"docs $here/docs.sh"
+	"snippets $here/snippets.sh 6.12"
+	"makefile $here/makefile-check.sh"
 	"build-6.1 build_stage 6.1"
 	"build-6.1-rt build_stage 6.1-rt"
 	"build-6.12 build_stage 6.12"
@@ -83,6 +99,15 @@ if [ -d "$here/check.d" ]; then
 	done
 fi
 
+# check.sh --list-stages: the stage names, one a line (the docs stage checks
+# README's stage table against them).
+if [ "${1:-}" = --list-stages ]; then
+	for entry in "${STAGES[@]}"; do
+		echo "${entry%% *}"
+	done
+	exit 0
+fi
+
 # build_stage FLAVOUR: build-module.sh as one check, with its build log.
 build_stage() {
 	local rel
@@ -98,7 +123,12 @@ build_stage() {
 	fi
 }
 
-mkdir -p "$AA_LOGS"
+mkdir -p "$AA_LOGS" "$AA_RUN/results"
+results_begin=$AA_RUN/results/check.begin
+results_rows=$AA_RUN/results/check.rows
+python3 "$here/results.py" stamp --begin >"$results_begin" 2>/dev/null ||
+	echo '{"commit": null}' >"$results_begin"
+: >"$results_rows"
 rows=()
 total_pass=0 total_fail=0 total_skip=0
 failed_stages=()
@@ -144,6 +174,7 @@ run_stage() {
 	total_skip=$((total_skip + ${s:-0}))
 	[ "$f" -eq 0 ] || failed_stages+=("$name")
 	rows+=("$(printf '%-18s %6s %6s %7s %6ss  %s' "$name" "$p" "$f" "${s:--}" "$((SECONDS - t0))" "$l")")
+	printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$p" "$f" "${s:-}" "$((SECONDS - t0))" >>"$results_rows"
 }
 
 known=" "
@@ -160,6 +191,7 @@ for name in ${AA_STAGES:-}; do
 	total_fail=$((total_fail + 1))
 	failed_stages+=("$name")
 	rows+=("$(printf '%-18s %6s %6s %7s %6ss  %s' "$name" 0 1 - 0 "unknown stage")")
+	printf '%s\t0\t1\t\t0\n' "$name" >>"$results_rows"
 done
 
 echo
@@ -186,6 +218,43 @@ if [ "${#rel_rows[@]}" -gt 0 ]; then
 		printf '%-14s | %-30s | %-38s | %-62s | %s\n' "$st" "$a" "$b" "$c" "$d"
 	done
 fi
+
+# The results file of this run (see the top of this file).
+write_results() {
+	local out=$AA_RUN/results/check.md rel=$AA_RUN/results/check.rel
+	local kernels="" f r ksrc qemu accel stamp partial=()
+	for f in 6.1 6.1-rt 6.12 6.12-rt; do
+		r=$( (aa_release "$f") 2>/dev/null) && kernels+="${kernels:+,}$r"
+	done
+	ksrc=$(sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p; s/^SUBLEVEL = //p' \
+		"$AA_SRC/Makefile" 2>/dev/null | paste -sd.)
+	[ -z "$ksrc" ] || kernels+="${kernels:+,}KUnit-linux-source-$ksrc"
+	qemu=$(qemu-system-x86_64 --version 2>/dev/null |
+		sed -n 's/^QEMU emulator version \([0-9.]*\).*/\1/p')
+	accel=$( (aa_accel_args) 2>/dev/null)
+	printf '%s\n' "${rel_rows[@]}" | grep . >"$rel" || : >"$rel"
+	[ -z "${AA_STAGES:-}" ] || partial=(--partial)
+	stamp=$(python3 "$here/results.py" stamp --end "$results_begin" \
+		--kernel "${kernels:-unknown}" --qemu "${qemu:-unknown}" \
+		--by ./scripts/check.sh) &&
+		python3 "$here/results.py" write-check --stamp "$stamp" \
+			--rows "$results_rows" --rel "$rel" \
+			--total "$total_pass" "$total_fail" "$total_skip" \
+			--seconds "$((SECONDS - t_start))" --accel "${accel:-?}" \
+			"${partial[@]}" --out "$out"
+}
+echo
+if write_results; then
+	echo "results of this run: $AA_RUN/results/check.md (into the repo: scripts/record.sh check --from-last-run)"
+else
+	echo "atomic_alloc: error: could not write $AA_RUN/results/check.md"
+	total_fail=$((total_fail + 1))
+	failed_stages+=("(results file)")
+fi
+python3 "$here/results.py" status || {
+	total_fail=$((total_fail + 1))
+	failed_stages+=("(stale results, AA_RESULTS_STRICT=1)")
+}
 if [ "${#failed_stages[@]}" -gt 0 ]; then
 	echo "failed stages: ${failed_stages[*]} (see the logs above)"
 fi

@@ -8,7 +8,10 @@
 # to /usr/src/atomic_alloc-VERSION, then dkms add, build and install for
 # that kernel, check that both modules landed in
 # /lib/modules/RELEASE/updates/dkms/ with the right version and vermagic,
-# and remove everything again (dkms remove --all, the /usr/src copy, and the
+# that the build kept Module.symvers and atomic_alloc.h for outside drivers
+# (dkms.conf's POST_BUILD, in /var/lib/dkms/NAME/VERSION/RELEASE/ARCH/), and
+# that the example builds against them as an outside driver would (its own
+# tree, no other file of the project), and remove everything again (dkms remove --all, the /usr/src copy, and the
 # signing key dkms generates on its first build if there was none), so the
 # check can run again.  Installing only copies files and runs depmod for
 # RELEASE; nothing is loaded.  Needs root; installs dkms with apt-get if it
@@ -119,9 +122,11 @@ cleanup() {
 trap cleanup EXIT
 
 # --- copy, add, build, install ---------------------------------------------
-# The sources the modules need, the Makefile, kdir.sh and dkms.conf.
+# The sources the modules need, the Makefile, kdir.sh, dkms.conf and its
+# POST_BUILD script.
 aa_sync_tree "$src" --include='/Makefile' --include='/dkms.conf' \
-	--include='/scripts/' --include='/scripts/kdir.sh'
+	--include='/scripts/' --include='/scripts/kdir.sh' \
+	--include='/scripts/dkms-post-build.sh'
 touch "$src/$marker"
 
 ok=yes
@@ -174,6 +179,35 @@ if [ "$ok" = yes ]; then
 			aa_fail "$m version is $version (got '$v')"
 		fi
 	done
+
+	# What an outside driver builds against, and one that does.
+	kept=$dkms_tree/$name/$version/$release/$(uname -m)
+	if grep -q -w 'atomic_alloc_create' "$kept/Module.symvers" 2>/dev/null; then
+		aa_pass "the build kept $kept/Module.symvers (atomic_alloc's exports)"
+	else
+		aa_fail "the build kept $kept/Module.symvers (atomic_alloc's exports)"
+	fi
+	if cmp -s "$kept/include/atomic_alloc.h" "$AA_REPO/atomic_alloc.h"; then
+		aa_pass "the build kept $kept/include/atomic_alloc.h"
+	else
+		aa_fail "the build kept $kept/include/atomic_alloc.h (missing or not the repo's)"
+	fi
+	outside=$(mktemp -d "${TMPDIR:-/tmp}/aa-outside.XXXXXX")
+	cp "$AA_REPO"/samples/Kbuild "$AA_REPO"/samples/*.c "$outside/"
+	echo "+ outside driver: make -C /lib/modules/$release/build M=$outside" >>"$log"
+	if timeout -k 10 900 make -C "/lib/modules/$release/build" M="$outside" W=1 \
+		KBUILD_EXTRA_SYMBOLS="$kept/Module.symvers" \
+		ATOMIC_ALLOC_INCLUDE="$kept/include" modules >"$outside.log" 2>&1 &&
+		! grep -q -E -i 'warning|error' "$outside.log" &&
+		[ "$(modinfo -F depends "$outside/atomic_alloc_example.ko" 2>/dev/null)" = atomic_alloc ]; then
+		aa_pass "the example builds W=1 as an outside driver against the kept files, depending on atomic_alloc"
+	else
+		grep -E -i 'warning|error' "$outside.log" | head -n 10 >&2 || true
+		aa_fail "the example builds W=1 as an outside driver against the kept files (log: $log)"
+	fi
+	cat "$outside.log" >>"$log"
+	rm -rf "$outside" "$outside.log"
+
 	if [ ! -r /proc/modules ]; then
 		aa_pass "nothing loaded on the host (it has no loadable modules)"
 	elif grep -q -E "^(atomic_alloc|atomic_alloc_audio) " /proc/modules; then

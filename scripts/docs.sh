@@ -1,21 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# docs.sh: build Documentation/atomic_alloc.rst into
-# Documentation/output/html/ (gitignored), the kernel's way.
+# docs.sh: check the documentation and build Documentation/atomic_alloc.rst
+# into Documentation/output/html/ (gitignored), the kernel's way.  One check
+# each:
 #
-#  - Installs python3-sphinx with apt-get if it is missing (root only).
-#  - Uses the kernel tree $AA_CACHE/linux-source-6.12 for its kernel-doc
-#    Sphinx extension (Documentation/sphinx/kerneldoc.py), scripts/kernel-doc
-#    and its Alabaster settings.  The tree is unpacked once from
-#    /usr/src/linux-source-6.12.tar.xz (package linux-source-6.12, installed
-#    if missing) and shared with the KUnit runs; a stamp says it is complete.
-#  - Checks the kernel-doc comments of the sources the document includes
-#    (kernel-doc -Wall), then runs sphinx-build with warnings as errors, with
-#    kernel-doc warnings made errors too (KDOC_WERROR=1).
+#  - the kernel-doc comments of the sources the document includes
+#    (kernel-doc -Wall);
+#  - the results regions of README.md and Documentation/*.rst match the
+#    results files they quote (scripts/results.py check);
+#  - what the documents say about the tree holds (scripts/docs-claims.py:
+#    the stage table, make targets, script paths, ATOMIC_ALLOC_* names,
+#    header paths);
+#  - sphinx-build with warnings as errors, kernel-doc warnings made errors
+#    too (KDOC_WERROR=1).
 #
-# Prints the path of the HTML entry page on success.  Exits non-zero on any
-# warning.
+#  Installs python3-sphinx with apt-get if it is missing (root only).  Uses
+#  the kernel tree $AA_CACHE/linux-source-6.12 for its kernel-doc Sphinx
+#  extension (Documentation/sphinx/kerneldoc.py), scripts/kernel-doc and its
+#  Alabaster settings.  The tree is unpacked once from
+#  /usr/src/linux-source-6.12.tar.xz (package linux-source-6.12, installed if
+#  missing) and shared with the KUnit runs; a stamp says it is complete.
+#
+# Prints the path of the HTML entry page and
+# "AA-RESULT docs passed=P failed=F log=LOG"; exits non-zero on a failure.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -23,7 +31,7 @@ set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 docs=$AA_REPO/Documentation
-out=$docs/output
+out_dir=$docs/output
 log=$AA_LOGS/docs.log
 mkdir -p "$AA_LOGS"
 
@@ -65,28 +73,53 @@ if ! stamp_ok; then
 fi
 kdoc=$AA_SRC/scripts/kernel-doc
 
+stage=docs
+
 # --- kernel-doc comments -------------------------------------------------------
 srcs=("$AA_REPO/atomic_alloc.c" "$AA_REPO/atomic_alloc.h")
-if ! out_kdoc=$(cd "$AA_REPO" && perl "$kdoc" -none -Wall "${srcs[@]#"$AA_REPO"/}" 2>&1) ||
-	[ -n "$out_kdoc" ]; then
+if out_kdoc=$(cd "$AA_REPO" && perl "$kdoc" -none -Wall "${srcs[@]#"$AA_REPO"/}" 2>&1) &&
+	[ -z "$out_kdoc" ]; then
+	aa_pass "kernel-doc -Wall: the API comments the document includes"
+else
 	echo "$out_kdoc" >&2
-	aa_die "kernel-doc found problems in the API comments (above)"
+	aa_fail "kernel-doc -Wall: the API comments the document includes (above)"
 fi
+
+# --- results regions and claims --------------------------------------------------
+# Their own "ok - " / "not ok - " lines, one check each.
+count_lines() {
+	local out=$1 rc=$2 what=$3
+	printf '%s\n' "$out"
+	passed=$((passed + $(grep -c '^ok - ' <<<"$out" || true)))
+	failed=$((failed + $(grep -c '^not ok - ' <<<"$out" || true)))
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' <<<"$out"; then
+		aa_fail "$what (exit $rc)"
+	fi
+}
+rc=0
+out=$(python3 "$AA_REPO/scripts/results.py" check) || rc=$?
+count_lines "$out" "$rc" "results regions match their results files"
+rc=0
+out=$(python3 "$AA_REPO/scripts/docs-claims.py") || rc=$?
+count_lines "$out" "$rc" "the documents' claims about the tree"
 
 # --- sphinx ----------------------------------------------------------------------
 "$sphinx" --version >/dev/null 2>&1 || aa_die "$sphinx does not run; apt-get install python3-sphinx"
 aa_info "$("$sphinx" --version 2>/dev/null), kernel-doc from $AA_SRC, log $log"
-rm -rf "$out/html" "$out/doctrees"
+rm -rf "$out_dir/html" "$out_dir/doctrees"
 set +e
 AA_KSRC=$AA_SRC KDOC_WERROR=1 PYTHONDONTWRITEBYTECODE=1 \
 	timeout 600 "$sphinx" -W --keep-going -q -b html \
-	-d "$out/doctrees" "$docs" "$out/html" >"$log" 2>&1
+	-d "$out_dir/doctrees" "$docs" "$out_dir/html" >"$log" 2>&1
 rc=$?
 set -e
 # kernel-doc writes to stderr, not through Sphinx: any line is a problem.
 if [ "$rc" -ne 0 ] || [ -s "$log" ]; then
 	cat "$log" >&2
-	aa_die "sphinx-build failed or warned (exit $rc; log: $log)"
+	aa_fail "sphinx-build, warnings as errors (exit $rc; log: $log)"
+elif [ ! -f "$out_dir/html/atomic_alloc.html" ]; then
+	aa_fail "sphinx-build made $out_dir/html/atomic_alloc.html"
+else
+	aa_pass "sphinx-build, warnings as errors: $out_dir/html/atomic_alloc.html"
 fi
-[ -f "$out/html/atomic_alloc.html" ] || aa_die "no $out/html/atomic_alloc.html after the build"
-echo "$out/html/atomic_alloc.html"
+aa_finish

@@ -37,10 +37,10 @@ mkdir -p "$(dirname "$out")"
 	echo "Verdict: $([ "$rc" -eq 0 ] && echo PASS || echo FAIL) (log: $log)."
 	echo
 	echo "Counters are read from running streams, file after file: a snapshot"
-	echo "need not add up exactly (runs before 2026-11-27 03:40 read"
-	echo "'submitted' before 'completed', which could make completed look larger)."
+	echo "need not add up exactly.  'elapsed' is guest time since the streams"
+	echo "started.  Re-record with scripts/record.sh soak, which stamps this file."
 	echo
-	echo "| t (s) | periods | submitted | completed | xrun_alloc | xrun_ring_full | timer_overruns | verify_errors | refilled | refill_failed | available |"
+	echo "| elapsed | periods | submitted | completed | xrun_alloc | xrun_ring_full | timer_overruns | verify_errors | refilled | refill_failed | available |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	tr -d '\r' <"$log" | sed -n 's/^AA-SOAK //p' | sed 's/[a-z_]*=//g' |
 		awk '{ printf "| %s |", $1; for (i = 2; i <= NF; i++) printf " %s |", $i; printf "\n" }'

@@ -30,10 +30,16 @@ snapshot() {
 check "insmod atomic_alloc" insmod $MODDIR/atomic_alloc.ko
 check "insmod atomic_alloc_audio autostart=1 streams=4" \
 	insmod $MODDIR/atomic_alloc_audio.ko autostart=1 streams=4
+# t is the guest time elapsed since the streams started (not the sum of the
+# sleeps: reading the counters takes time too).
+uptime_s() {
+	cut -d. -f1 /proc/uptime
+}
+t0=$(uptime_s)
 t=0
 while [ $t -lt "$secs" ]; do
 	sleep 30
-	t=$((t + 30))
+	t=$(($(uptime_s) - t0))
 	snapshot $t
 done
 expect_eq "soak: xrun_alloc" "$(sum_streams xrun_alloc)" 0

@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# record.sh check [--from-last-run] [--allow-failures]
+# record.sh bench [ARGS for scripts/bench.sh]
+# record.sh soak [SECONDS]
+#
+# Re-record one kind of results into the repo, then regenerate the regions
+# of README.md and Documentation/ that quote them (scripts/results.py
+# update).  One command each; commit what it changed afterwards.
+#
+#   check   run ./scripts/check.sh (every stage: AA_STAGES must be unset)
+#           and copy its stamped results file, $AA_RUN/results/check.md, to
+#           results/check.md.  --from-last-run copies the last run's file
+#           without running again.  A run with failures is not recorded
+#           unless --allow-failures.
+#   bench   run scripts/bench.sh (it writes bench/results/); stamp the
+#           reports it wrote.
+#   soak    run scripts/soak.sh (it writes bench/results/soak-*.md); stamp
+#           the report.
+#
+# Stamps (see scripts/results.py) carry the commit the run began at; commit
+# your code first, or the stamp says dirty=yes and every quoting region
+# says "with uncommitted changes".  A report that its script stamped itself
+# is left as it is.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+here=$AA_REPO/scripts
+results=$here/results.py
+kind=${1:-}
+[ $# -gt 0 ] && shift
+
+usage() {
+	sed -n '3,5p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+qemu_version() {
+	qemu-system-x86_64 --version 2>/dev/null |
+		sed -n 's/^QEMU emulator version \([0-9.]*\).*/\1/p'
+}
+
+warn_dirty() {
+	if [ -n "$(git -C "$AA_REPO" status --porcelain -- . ':(exclude)*.md' \
+		':(exclude)Documentation' ':(exclude)results' \
+		':(exclude)bench/results' 2>/dev/null)" ]; then
+		aa_info "warning: the code has uncommitted changes; the results will be stamped dirty=yes"
+	fi
+}
+
+# stamp_new_reports MARKER BEGIN BY: stamp every bench/results/*.md written
+# since MARKER that has no stamp of its own.
+stamp_new_reports() {
+	local marker=$1 begin=$2 by=$3 f kernel line n=0
+	while IFS= read -r f; do
+		kernel=$(sed -n '1,5s/^# .*: \([^ ,]*\), QEMU.*/\1/p; 1,5s/^Kernel \([^ ]*\) (Debian stock).*/\1/p' "$f" | head -n 1)
+		line=$(python3 "$results" stamp --end "$begin" \
+			--kernel "${kernel:-unknown}" --qemu "$(qemu_version)" --by "$by")
+		python3 "$results" add-stamp "$f" "$line"
+		n=$((n + 1))
+	done < <(find "$AA_REPO/bench/results" -maxdepth 1 -name '*.md' -newer "$marker")
+	[ "$n" -gt 0 ] || aa_die "the run wrote no report into bench/results/"
+}
+
+case $kind in
+check)
+	from_last=no allow_fail=no
+	for a in "$@"; do
+		case $a in
+		--from-last-run) from_last=yes ;;
+		--allow-failures) allow_fail=yes ;;
+		*) usage ;;
+		esac
+	done
+	src=$AA_RUN/results/check.md
+	if [ "$from_last" = no ]; then
+		[ -z "${AA_STAGES:-}" ] ||
+			aa_die "record.sh check records a run of every stage; unset AA_STAGES"
+		warn_dirty
+		"$here/check.sh" || aa_info "check.sh reported failures"
+	fi
+	[ -f "$src" ] || aa_die "no $src: run ./scripts/check.sh first"
+	if grep -q '^\*\*.*; stages run: only ' "$src"; then
+		aa_die "$src is of a run of some stages only (AA_STAGES); record a run of every stage"
+	fi
+	verdict=$(sed -n 's/^\*\*\([0-9]* passed, [0-9]* failed\)\*\*.*/\1/p' "$src")
+	case $verdict in
+	*" 0 failed") ;;
+	*)
+		[ "$allow_fail" = yes ] ||
+			aa_die "$src says '$verdict'; fix the failures, or pass --allow-failures to publish them"
+		;;
+	esac
+	mkdir -p "$AA_REPO/results"
+	cp "$src" "$AA_REPO/results/check.md"
+	aa_info "recorded $src as results/check.md ($verdict)"
+	;;
+bench | soak)
+	for a in "$@"; do
+		case $a in
+		--quick | --no-results) aa_die "record.sh bench records a full run; '$a' writes no results" ;;
+		esac
+	done
+	warn_dirty
+	mkdir -p "$AA_RUN/results" "$AA_REPO/bench/results"
+	begin=$AA_RUN/results/$kind.begin
+	marker=$AA_RUN/results/$kind.marker
+	python3 "$results" stamp --begin >"$begin"
+	touch "$marker"
+	# The file system's timestamps must tell the reports of this run apart.
+	sleep 1
+	rc=0
+	"$here/$kind.sh" "$@" || rc=$?
+	stamp_new_reports "$marker" "$begin" "scripts/$kind.sh${*:+ $*}"
+	[ "$rc" -eq 0 ] || aa_info "warning: scripts/$kind.sh exited $rc; its report says how"
+	;;
+*)
+	usage
+	;;
+esac
+
+python3 "$results" update
+python3 "$results" status || true
+aa_info "now commit the results and the documents: git add results bench/results README.md Documentation && git commit"
