@@ -827,10 +827,11 @@ static __always_inline void *aa_alloc(struct atomic_alloc_pool *pool,
  *
  * Context: Any context, NMI included: task, softirq, hard IRQ, IRQs
  * disabled, under a raw spinlock, also on PREEMPT_RT.  Takes no lock and
- * does not disable interrupts.  An NMI that interrupts an allocation or a
- * free on the same CPU gets a buffer like any caller (the interrupted
- * operation retries); in NMI, hard IRQ or with IRQs off only tiers 1 and 2
- * serve it.  Sleeps only in tier 3, and only if @gfp allows it.
+ * does not disable interrupts.  An NMI or interrupt that arrives while
+ * this CPU is inside the pool leaves this CPU's array alone and takes a
+ * buffer from the shared reserve, or gets %NULL if that is what was
+ * interrupted (counted in alloc_nested); in NMI, hard IRQ or with IRQs off
+ * only tiers 1 and 2 serve it.  Sleeps only in tier 3, and only if @gfp allows it.
  * Return: the head page of the buffer, or %NULL.
  */
 struct page *atomic_alloc_page(struct atomic_alloc_pool *pool, gfp_t gfp)

@@ -90,8 +90,8 @@ struct page;
  *		from.  0 to %ATOMIC_ALLOC_MAX_ORDER.
  * @buffer_bytes: 0: whole-page buffers of PAGE_SIZE << @order bytes.
  *		Otherwise buffers of this many bytes, rounded up to @align,
- *		that share their pages: at least 2 and at most
- *		%ATOMIC_ALLOC_MAX_BUFS_PER_PAGE of them fit a 2^@order page.
+ *		that share their pages: 1 to %ATOMIC_ALLOC_MAX_BUFS_PER_PAGE of
+ *		them must fit a 2^@order page.
  * @align:	pools of @buffer_bytes: alignment of each buffer, a power of
  *		two; 0 means %ATOMIC_ALLOC_MIN_ALIGN, or the DMA cache
  *		alignment (dma_get_cache_alignment(), the cache line that a
