@@ -73,8 +73,9 @@ line=$((1 << ${shift_bits:-6}))
 pahole_ver=$(pahole --version)
 pool_txt=$(pahole --cacheline_size="$line" -C atomic_alloc_pool "$ko" 2>>"$log")
 cpu_txt=$(pahole --cacheline_size="$line" -C aa_cpu "$ko" 2>>"$log")
-[ -n "$pool_txt" ] && [ -n "$cpu_txt" ] ||
+if [ -z "$pool_txt" ] || [ -z "$cpu_txt" ]; then
 	aa_die "pahole found no struct atomic_alloc_pool or aa_cpu in $ko (log: $log)"
+fi
 stamp=$(python3 "$results" stamp --end "$begin" --kernel "$release" \
 	--by "scripts/layout.sh${*:+ $*}")
 
