@@ -26,6 +26,7 @@ packages=(
 	linux-headers-amd64 linux-headers-rt-amd64
 	gcc-aarch64-linux-gnu qemu-system-arm
 	alsa-utils sox libasound2-data
+	dwarves
 )
 # More packages, space-separated, for a stage that needs them.
 read -r -a extra <<<"${AA_EXTRA_PACKAGES:-}"

@@ -100,8 +100,11 @@ def check_make(docs):
     targets = make_targets()
     bad = []
     for doc, text in docs:
-        for m in re.finditer(r'(?<![\w$(-])make((?: [A-Z_0-9]+=\S+)*) '
-                             r'([a-z][a-z_-]*)\b', text):
+        # A command, not the English verb: at the start of a line (in a
+        # code block), after a backquote, "$ " or "&& ".
+        for m in re.finditer(r'(?:^[ \t]*(?:\$ )?|`+|&& )make'
+                             r'((?: [A-Z_0-9]+=\S+)*) ([a-z][a-z_-]*)\b',
+                             text, re.M):
             t = m.group(2)
             if t in targets or t in ('the', 'it', 'a', 'and', 'or', 'would'):
                 continue
