@@ -43,7 +43,9 @@ documentation and the results themselves (CODE_EXCLUDES).  A benchmark
 report without a stamp is read by its own lines ("Measured: the module
 sources as committed in SHA1").
 
-A results file is stale when code changed after its stamped commit.
+A results file is stale when code it describes (SCOPES: the pool's
+sources, plus the benchmark's, the soak's or the demo's own; all code for
+the check) changed after its stamped commit.
 `status` says which are; check.sh prints it in its summary, and
 AA_RESULTS_STRICT=1 (or --strict) turns a stale or unstamped file into a
 failure.
@@ -74,6 +76,35 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # What is not code: a change here does not make a result stale.
 CODE_EXCLUDES = ['*.md', 'Documentation', 'results', 'bench/results',
                  '.gitignore']
+
+# What a results file describes, by its path: a change to other code does
+# not make it stale.  The pool's own sources are in every scope; the check's
+# results (results/check.md, and anything not listed) describe all code.
+POOL = ['atomic_alloc.c', 'atomic_alloc.h', 'atomic_alloc_priv.h',
+        'atomic_alloc_trace.h', 'compat.h', 'Kbuild', 'Kconfig', 'Makefile']
+AUDIO = ['audio_*.c', 'audio_*.h', 'dma_ring.c', 'dma_ring.h']
+SCOPES = [
+    ('results/layout', POOL + ['scripts/layout.sh']),
+    ('bench/results/soak-', POOL + AUDIO + ['scripts/soak.sh',
+                                            'scripts/guest/soak.sh']),
+    ('bench/results/demo-', POOL + AUDIO + ['bench', 'scripts/demo.sh',
+                                            'scripts/demo-report.py',
+                                            'scripts/guest/demo.sh']),
+    ('bench/results/', POOL + ['bench', 'scripts/bench.sh',
+                               'scripts/build-bench.sh',
+                               'scripts/bench-report.py',
+                               'scripts/guest/bench.sh']),
+]
+
+
+def scope_pathspec(path):
+    """The code a results file describes, as a git pathspec."""
+    for prefix, scope in SCOPES:
+        if path and path.startswith(prefix):
+            return ['--'] + [':(glob)' + p if '*' in p else p
+                             for p in scope]
+    return code_pathspec()
+
 
 # The documents whose regions this script writes.
 def documents():
@@ -226,8 +257,8 @@ def short(commit):
         else (commit or 'unknown')
 
 
-def freshness(st):
-    """(fresh?, reason) for a stamp, against the code in the checkout."""
+def freshness(st, path=None):
+    """(fresh?, reason) for a stamp, against the code it describes."""
     commit = st.get('commit')
     if not commit or commit == 'unknown':
         return False, 'not stamped with a commit'
@@ -240,10 +271,11 @@ def freshness(st):
     if st.get('dirty') == 'yes':
         return False, ('recorded from a tree with uncommitted changes '
                        'on top of %s' % short(full))
+    spec = scope_pathspec(path)
     changed = sorted(set((git('diff', '--name-only', full,
-                              *code_pathspec()) or '').split()) |
+                              *spec) or '').split()) |
                      set((git('ls-files', '--others', '--exclude-standard',
-                              *code_pathspec()) or '').split()))
+                              *spec) or '').split()))
     if changed:
         behind = (git('rev-list', '--count', full + '..HEAD') or '?').strip()
         return False, ('%d code file(s) changed since %s, %s commit(s) ago: '
@@ -719,7 +751,7 @@ def cmd_status(args):
             continue
         with open(full) as f:
             st = read_stamp(path, f.read())
-        ok, why = freshness(st)
+        ok, why = freshness(st, path)
         if ok:
             print('results: %s: fresh (%s)' % (path, why))
         else:
