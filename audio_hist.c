@@ -188,3 +188,4 @@ void audio_hist_show(struct seq_file *m, const struct audio_hist *h)
 				   audio_hist_hi(b), n);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(audio_hist_show);

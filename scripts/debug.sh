@@ -37,20 +37,24 @@ aa_need_cmd python3 make gcc rsync timeout qemu-system-x86_64 flex bison bc
 # --- build ---------------------------------------------------------------
 (
 	aa_lock kunit
-	aa_ensure_source
-	aa_seed_kunit_dir debug "$bdir"
-	aa_link_project
+	aa_ensure_source || exit 1
+	aa_seed_kunit_dir debug "$bdir" || exit 1
+	aa_link_project || exit 1
 	# Rebuilt every time, so that their warnings are in every build log.
 	find "$bdir/drivers/misc/atomic_alloc" -name '*.o' -delete 2>/dev/null || true
-	cd "$AA_SRC"
+	cd "$AA_SRC" || exit 1
+	# set -e does not apply inside a subshell whose status is tested by ||:
+	# every step that can fail says so itself.
 	timeout "${AA_DEBUG_BUILD_TIMEOUT:-2700}" python3 tools/testing/kunit/kunit.py build \
 		--arch=x86_64 "--build_dir=$bdir" \
-		"--kunitconfig=$AA_REPO/tests/configs/debug.config" "--jobs=$(nproc)"
+		"--kunitconfig=$AA_REPO/tests/configs/debug.config" "--jobs=$(nproc)" ||
+		exit 1
 	# Still under the lock: another checkout's run may rebuild the tree
 	# from its own sources as soon as it is released.
 	rm -f "$kodir"/*.ko "$kodir/bzImage"
-	find "$bdir/drivers/misc/atomic_alloc" -name '*.ko' -exec cp {} "$kodir/" \;
-	cp "$bdir/arch/x86/boot/bzImage" "$kodir/bzImage"
+	find "$bdir/drivers/misc/atomic_alloc" -name '*.ko' -exec cp {} "$kodir/" \; ||
+		exit 1
+	cp "$bdir/arch/x86/boot/bzImage" "$kodir/bzImage" || exit 1
 ) >"$blog" 2>&1 || {
 	tail -n 20 "$blog" >&2
 	aa_fail "debug kernel built (log: $blog)"
