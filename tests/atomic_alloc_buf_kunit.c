@@ -171,8 +171,10 @@ static void ab_test_distinct_aligned(struct kunit *test)
 /* A stated alignment is honoured. */
 static void ab_test_align(struct kunit *test)
 {
+	/* 16 to a page on any page size: 200 bytes at 256 on 4 KiB pages. */
+	const unsigned int align = PAGE_SIZE / 16;
 	struct atomic_alloc_params p = { .name = "kunit-bufalign", .cpu_buffers = 4,
-					 .buffer_bytes = 200, .align = 256 };
+					 .buffer_bytes = align - 56, .align = align };
 	struct atomic_alloc_pool *pool = ab_pool(test, &p);
 	void *buf[6];
 	unsigned int i;
@@ -180,11 +182,11 @@ static void ab_test_align(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(buf); i++) {
 		buf[i] = atomic_alloc_buf(pool, 0);
 		KUNIT_ASSERT_NOT_NULL(test, buf[i]);
-		KUNIT_EXPECT_TRUE(test, IS_ALIGNED((uintptr_t)buf[i], 256));
+		KUNIT_EXPECT_TRUE(test, IS_ALIGNED((uintptr_t)buf[i], align));
 	}
 	for (i = 0; i < ARRAY_SIZE(buf); i++)
 		atomic_alloc_buf_free(pool, buf[i]);
-	ab_expect_accounted(test, pool, 0, PAGE_SIZE / 256);
+	ab_expect_accounted(test, pool, 0, PAGE_SIZE / align);
 }
 
 /*
@@ -336,6 +338,9 @@ static void ab_test_page_released_when_all_home(struct kunit *test)
 	void *out;
 
 	p.order = ab_order_for(ALIGN(AB_PERIOD_BYTES, ATOMIC_ALLOC_MIN_ALIGN));
+	/* More buffers per CPU than one page holds, on any page size. */
+	p.cpu_buffers = ab_per_page(p.order, ALIGN(AB_PERIOD_BYTES,
+						   ATOMIC_ALLOC_MIN_ALIGN)) + 1;
 	pool = atomic_alloc_create(&p);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
 	out = atomic_alloc_buf(pool, 0);

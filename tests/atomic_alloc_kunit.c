@@ -668,7 +668,16 @@ static void aa_test_direct_gfp_masked(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, aa_stats(pool).alloc_direct, 1ULL);
 	KUNIT_EXPECT_EQ(test, aa_gfp_capture.seen, 1U);
 	KUNIT_EXPECT_EQ(test, aa_gfp_capture.gfp, (__force unsigned long)want);
-	KUNIT_EXPECT_EQ(test, (int)page_zonenum(pages[got]), (int)ZONE_DMA32);
+	/*
+	 * What DMA32 promises: below 4 GiB.  The zone itself only where
+	 * ZONE_DMA32 has memory (arm64 with RAM from 1 GiB: ZONE_DMA spans
+	 * the first 4 GiB and ZONE_DMA32 is empty); the captured gfp above
+	 * already shows that the caller's __GFP_DMA was masked.
+	 */
+	KUNIT_EXPECT_LE(test, page_to_phys(pages[got]) + (PAGE_SIZE << p.order),
+			(phys_addr_t)SZ_4G);
+	if (populated_zone(&NODE_DATA(page_to_nid(pages[got]))->node_zones[ZONE_DMA32]))
+		KUNIT_EXPECT_EQ(test, (int)page_zonenum(pages[got]), (int)ZONE_DMA32);
 	KUNIT_EXPECT_TRUE(test, PageHead(pages[got]));
 	aa_free_all(pool, pages, got + 1);
 	aa_expect_accounted(test, pool, 1);
@@ -1586,9 +1595,14 @@ static void aa_test_stress_all_cpus(struct kunit *test)
 	st = kunit_kcalloc(test, nr_cpu_ids, sizeof(*st), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, st);
 
-	/* Room for every CPU's two extra buffers and one in flight, twice. */
+	/*
+	 * Room for every CPU's two extra buffers and one in flight, twice,
+	 * and for what a CPU's frees park on the lists the worker drains
+	 * while an emulated host keeps the worker off the CPU for a while
+	 * (seen under TCG: 8 to 22 NULLs with 6 per CPU).
+	 */
 	pool = aa_test_pool(test, "kunit-stress", 0, AA_STRESS_CPU_BUFFERS,
-			    clamp(6 * num_possible_cpus(), AA_STRESS_CPU_BUFFERS,
+			    clamp(16 * num_possible_cpus(), AA_STRESS_CPU_BUFFERS,
 				  ATOMIC_ALLOC_MAX_CPU_BUFFERS));
 
 	cpus_read_lock();
