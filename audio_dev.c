@@ -75,8 +75,8 @@ EXPORT_SYMBOL_IF_KUNIT(audio_pool_align);
  *
  * A period that fits a page at least twice over, at audio_pool_align(),
  * gets a buffer carved from an order-0 page, shared with other periods
- * (atomic_alloc_params.buffer_bytes): a 32-frame period of 1.5 KiB costs
- * 1.5 KiB, not a 64 KiB page.  A longer one gets whole pages: carving one
+ * (atomic_alloc_params.buffer_bytes): a 256-frame S24_3LE stereo period
+ * of 1.5 KiB costs 1.5 KiB, not a 64 KiB page.  A longer one gets whole pages: carving one
  * buffer per page, or carving from higher-order pages, would gain little
  * and need the contiguous memory the pool exists to do without.
  *
