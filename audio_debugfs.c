@@ -111,6 +111,7 @@ static int audio_sim_stats_show(struct seq_file *m, void *v)
 	const struct audio_sim_config *cfg = audio_sim_config(f->sim);
 	struct audio_stream *s = audio_sim_stream(f->sim, f->index);
 	struct audio_stream_stats st;
+	unsigned int bytes;
 
 	audio_stream_get_stats(s, &st);
 	seq_printf(m, "periods: %llu\n", st.periods);
@@ -137,8 +138,10 @@ static int audio_sim_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "period_bytes: %u\n", s->period_bytes);
 	seq_printf(m, "period_ns: %lld\n", ktime_to_ns(s->period));
 	seq_printf(m, "ring_entries: %u\n", cfg->ring_entries);
-	seq_printf(m, "pool_buffer_bytes: %u\n",
-		   atomic_alloc_buf_bytes(audio_sim_pool(f->sim)));
+	bytes = atomic_alloc_buf_bytes(audio_sim_pool(f->sim));
+	seq_printf(m, "pool_buffer_bytes: %u\n", bytes);
+	seq_printf(m, "pool_buffers_per_page: %u\n",
+		   audio_pool_buffers_per_page(bytes));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(audio_sim_stats);

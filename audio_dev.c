@@ -45,20 +45,77 @@
 static int audio_dev_probe_err;
 
 /**
+ * audio_pool_align() - alignment of a device buffer smaller than a page
+ * @buffer_bytes: bytes one buffer must hold (a period)
+ *
+ * The library's own default for a pool with a device
+ * (%ATOMIC_ALLOC_MIN_ALIGN, or the DMA cache line if that is larger, so
+ * that a non-coherent device's syncs of one period never touch a line of
+ * its neighbour).  Only a period so short that more than
+ * %ATOMIC_ALLOC_MAX_BUFS_PER_PAGE of them would share a page is aligned
+ * to PAGE_SIZE / %ATOMIC_ALLOC_MAX_BUFS_PER_PAGE instead (1 KiB on 64 KiB
+ * pages), so that exactly that many do.  A power of two either way.
+ *
+ * Context: Any context.
+ * Return: the alignment in bytes.
+ */
+unsigned int audio_pool_align(unsigned int buffer_bytes)
+{
+	unsigned int align = max_t(unsigned int, ATOMIC_ALLOC_MIN_ALIGN,
+				   dma_get_cache_alignment());
+	unsigned int floor = PAGE_SIZE / ATOMIC_ALLOC_MAX_BUFS_PER_PAGE;
+
+	return ALIGN(buffer_bytes, align) < floor ? max(align, floor) : align;
+}
+EXPORT_SYMBOL_IF_KUNIT(audio_pool_align);
+
+/**
+ * audio_pool_buffers_per_page() - how many buffers of a pool share a page
+ * @buffer_bytes: bytes one buffer must hold (a period)
+ *
+ * A period that fits a page at least twice over, at audio_pool_align(),
+ * gets a buffer carved from an order-0 page, shared with other periods
+ * (atomic_alloc_params.buffer_bytes): a 256-frame S24_3LE stereo period
+ * of 1.5 KiB costs 1.5 KiB, not a 64 KiB page.  A longer one gets whole pages: carving one
+ * buffer per page, or carving from higher-order pages, would gain little
+ * and need the contiguous memory the pool exists to do without.
+ *
+ * Context: Any context.
+ * Return: the buffers per order-0 page, at least 2, for a pool of buffers
+ * smaller than a page; 1 for whole-page buffers.
+ */
+unsigned int audio_pool_buffers_per_page(unsigned int buffer_bytes)
+{
+	unsigned int stride;
+
+	if (!buffer_bytes || buffer_bytes > PAGE_SIZE / 2)
+		return 1;
+	stride = ALIGN(buffer_bytes, audio_pool_align(buffer_bytes));
+	return stride <= PAGE_SIZE / 2 ? PAGE_SIZE / stride : 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(audio_pool_buffers_per_page);
+
+/**
  * audio_pool_bytes_per_cpu() - memory a pool of the device keeps per CPU
  * @buffer_bytes: bytes one buffer must hold
  * @cpu_buffers: buffers per CPU
  *
- * Whole-page pools: each buffer is the smallest power-of-two number of
- * pages that holds @buffer_bytes, so what a buffer costs depends on the
- * page size.
+ * Counted as the library counts it against %ATOMIC_ALLOC_MAX_CPU_BYTES: in
+ * the pages the buffers really take on this kernel.  Buffers smaller than a
+ * page take a page per audio_pool_buffers_per_page() of them (rounded up);
+ * whole-page buffers the smallest power-of-two number of pages that holds
+ * @buffer_bytes each.  Either way the figure depends on the page size.
  *
  * Context: Any context.
- * Return: @cpu_buffers times the bytes of one buffer on this kernel.
+ * Return: the bytes of the pages that @cpu_buffers buffers take.
  */
 unsigned long audio_pool_bytes_per_cpu(unsigned int buffer_bytes,
 				       unsigned int cpu_buffers)
 {
+	unsigned int per_page = audio_pool_buffers_per_page(buffer_bytes);
+
+	if (per_page > 1)
+		return DIV_ROUND_UP(cpu_buffers, per_page) * PAGE_SIZE;
 	return (unsigned long)cpu_buffers * (PAGE_SIZE << get_order(buffer_bytes));
 }
 EXPORT_SYMBOL_IF_KUNIT(audio_pool_bytes_per_cpu);
@@ -73,14 +130,18 @@ EXPORT_SYMBOL_IF_KUNIT(audio_pool_bytes_per_cpu);
  * @cpu_buffers: buffers per CPU, 1 to %ATOMIC_ALLOC_MAX_CPU_BUFFERS
  * @dir: DMA direction of the buffers
  *
- * The buffers are whole pages (order from @buffer_bytes).  Pools of
- * buffers smaller than a page (atomic_alloc_params.buffer_bytes) are the
- * library's next step; this is the one place to use them.
+ * A period that audio_pool_buffers_per_page() fits more than once in a
+ * page gets a pool of buffers of exactly @buffer_bytes, at
+ * audio_pool_align(), carved from order-0 pages; a longer one a pool of
+ * whole buffers of the smallest order that holds it.  This is the one
+ * place that chooses, for the card's subdevices and the test-signal
+ * streams alike.
  *
  * Context: Any context.
  * Return: 0, or -EINVAL when the pool would be outside the byte budget
- * (%AUDIO_POOL_CPU_BYTES_MAX per CPU on this kernel's page size) or a
- * size is out of range.
+ * (%AUDIO_POOL_CPU_BYTES_MAX per CPU, counted by
+ * audio_pool_bytes_per_cpu() on this kernel's page size) or a size is out
+ * of range.
  */
 int audio_pool_params(struct atomic_alloc_params *params, struct device *dev,
 		      const char *name, unsigned int buffer_bytes,
@@ -93,7 +154,12 @@ int audio_pool_params(struct atomic_alloc_params *params, struct device *dev,
 		return -EINVAL;
 	memset(params, 0, sizeof(*params));
 	params->name = name;
-	params->order = get_order(buffer_bytes);
+	if (audio_pool_buffers_per_page(buffer_bytes) > 1) {
+		params->buffer_bytes = buffer_bytes;
+		params->align = audio_pool_align(buffer_bytes);
+	} else {
+		params->order = get_order(buffer_bytes);
+	}
 	params->cpu_buffers = cpu_buffers;
 	params->dev = dev;
 	params->dma_dir = dir;
@@ -151,7 +217,8 @@ static int audio_dev_create(struct platform_device *pdev)
 		err = PTR_ERR(ad->sim_pool);
 		dev_err(dev, "pool %s: %u buffers of %lu bytes per CPU (for rate=%u channels=%u period_frames=%u ring_entries=%u streams=%u): %d\n",
 			ad->sim_pool_name, params.cpu_buffers,
-			PAGE_SIZE << params.order, p.cfg.rate, p.cfg.channels,
+			params.buffer_bytes ?: PAGE_SIZE << params.order,
+			p.cfg.rate, p.cfg.channels,
 			audio_sim_period_frames(&p.cfg), p.cfg.ring_entries,
 			p.cfg.streams, err);
 		return err;
@@ -169,9 +236,11 @@ static int audio_dev_create(struct platform_device *pdev)
 		goto err_teardown;
 	}
 	audio_debugfs_create(ad);
-	dev_info(dev, "pool %s: %u buffers of %lu bytes per CPU\n",
+	dev_info(dev, "pool %s: %u buffers of %u bytes per CPU, %u per page\n",
 		 ad->sim_pool_name, params.cpu_buffers,
-		 PAGE_SIZE << params.order);
+		 atomic_alloc_buf_bytes(ad->sim_pool),
+		 params.buffer_bytes ?
+		 audio_pool_buffers_per_page(params.buffer_bytes) : 1);
 
 	if (p.autostart) {
 		err = audio_sim_start(ad->sim);

@@ -10,7 +10,7 @@
  * debugfs or at load) and an ALSA sound card (audio_pcm.c, driven by
  * aplay, arecord and every other ALSA application).  Each has its own
  * pools.  Module parameters are audio_params.c, debugfs is
- * audio_debugfs.c, probe and remove are audio_main.c.
+ * audio_debugfs.c, probe, remove and the pools are audio_dev.c.
  *
  * Concurrency: everything declared here is process context (probe, remove,
  * ALSA's hw_params), serialised by its caller.
@@ -45,8 +45,11 @@ struct device;
  *				buffer holds: 128 KiB.
  * AUDIO_POOL_CPU_BYTES_MAX	what one of the device's pools may keep
  *				ready per CPU, counted in the memory it
- *				really takes on this kernel (buffers rounded
- *				up to whole pages): the library's own cap.
+ *				really takes on this kernel (the pages its
+ *				buffers take: a period smaller than half a
+ *				page shares its page with others, a longer
+ *				one takes whole pages): the library's own
+ *				cap.
  */
 #define AUDIO_PERIOD_FRAMES_MIN		32
 #define AUDIO_PERIOD_BYTES_DEFAULT	SZ_4K
@@ -75,6 +78,8 @@ struct audio_dev {
 	char sim_pool_name[32];
 };
 
+unsigned int audio_pool_align(unsigned int buffer_bytes);
+unsigned int audio_pool_buffers_per_page(unsigned int buffer_bytes);
 unsigned long audio_pool_bytes_per_cpu(unsigned int buffer_bytes,
 				       unsigned int cpu_buffers);
 int audio_pool_params(struct atomic_alloc_params *params, struct device *dev,

@@ -502,8 +502,9 @@ static int audio_pcm_sub_pool(struct audio_pcm_sub *sub,
 				sub->capture ? DMA_FROM_DEVICE :
 					       DMA_TO_DEVICE);
 	if (err) {
-		dev_err(sub->pcm->dev, "%s: a pool of %u buffers of %u bytes per CPU is over the budget of %lu bytes\n",
+		dev_err(sub->pcm->dev, "%s: a pool of %u buffers of %u bytes per CPU takes %lu bytes, over the budget of %lu bytes\n",
 			sub->pool_name, cpu_buffers, period_bytes,
+			audio_pool_bytes_per_cpu(period_bytes, cpu_buffers),
 			AUDIO_POOL_CPU_BYTES_MAX);
 		goto out_unlock;
 	}
@@ -816,7 +817,12 @@ void audio_pcm_sub_show(struct seq_file *m, struct audio_pcm_sub *sub)
 		seq_printf(m, "pool: %s\n", sub->pool_name);
 		seq_printf(m, "pool_buffer_bytes: %u\n",
 			   atomic_alloc_buf_bytes(sub->pool));
+		seq_printf(m, "pool_buffers_per_page: %u\n",
+			   audio_pool_buffers_per_page(sub->pool_period_bytes));
 		seq_printf(m, "pool_cpu_buffers: %u\n", sub->pool_cpu_buffers);
+		seq_printf(m, "pool_bytes_per_cpu: %lu\n",
+			   audio_pool_bytes_per_cpu(sub->pool_period_bytes,
+						    sub->pool_cpu_buffers));
 		seq_printf(m, "pool_alloc_local: %llu\n", ps.alloc_local);
 		seq_printf(m, "pool_alloc_remote: %llu\n", ps.alloc_remote);
 		seq_printf(m, "pool_alloc_direct: %llu\n", ps.alloc_direct);

@@ -189,7 +189,9 @@ EXPORT_SYMBOL_IF_KUNIT(audio_sim_check_config);
  * @name: the pool's name
  * @params: filled in completely on success
  *
- * One buffer per period, of the period's bytes.  A stream keeps up to
+ * One buffer per period, of the period's bytes (sharing a page with
+ * other periods when it is shorter than half a page: audio_pool_params()
+ * chooses).  A stream keeps up to
  * ring_entries buffers queued on its ring and one being completed; they
  * return to the pool only once played, and on another CPU.  On top of
  * that the stream's CPU must cover what the stream takes while the refill
@@ -203,7 +205,7 @@ EXPORT_SYMBOL_IF_KUNIT(audio_sim_check_config);
  * entries, 1 stream) give 1 * (64 + 1 + 1) = 66 buffers per CPU.  Nothing
  * is capped: a pool above %ATOMIC_ALLOC_MAX_CPU_BUFFERS buffers or
  * %AUDIO_POOL_CPU_BYTES_MAX bytes per CPU (in the pages it really takes on
- * this kernel) is refused, naming the parameters that sized it.
+ * this kernel: audio_pool_bytes_per_cpu()) is refused, naming the parameters that sized it.
  *
  * Context: Any context.
  * Return: 0, or -EINVAL.
@@ -228,7 +230,9 @@ int audio_sim_pool_params(const struct audio_sim_config *cfg,
 		pr_err("ring_entries=%u streams=%u period_frames=%u: the pool would keep %llu buffers of %u bytes (%llu KiB with %lu-byte pages) per CPU; at most %u buffers and %lu KiB\n",
 		       cfg->ring_entries, cfg->streams, frames, cpu_buffers,
 		       bytes,
-		       (u64)audio_pool_bytes_per_cpu(bytes, 1) * cpu_buffers >> 10,
+		       (u64)audio_pool_bytes_per_cpu(bytes,
+						     min_t(u64, cpu_buffers,
+							   UINT_MAX)) >> 10,
 		       PAGE_SIZE, ATOMIC_ALLOC_MAX_CPU_BUFFERS,
 		       AUDIO_POOL_CPU_BYTES_MAX >> 10);
 	return err;

@@ -16,13 +16,15 @@
 #   /alsa.sh (scripts/guest/alsa.sh: the guest functions, e.g. aa_alsa_loop);
 #   /alsa/NAME.wav and /alsa/NAME.info, the test signals below.
 #
-# The WAVs are white noise from sox (-R: the same every time), 10 s each:
+# The WAVs are white noise from sox (-R: the same every time), 10 s each
+# unless the name says otherwise:
 #
 #   s24_3le_192k_2ch   192 kHz, stereo, 24 bits in 3 bytes (sox's own WAV)
 #   s24_le_192k_2ch    the same samples in 4-byte containers (S24_LE: a WAV
 #                      with 24 bits per sample and 4 bytes per sample, which
 #                      aplay plays as S24_LE)
 #   s24_3le_48k_8ch    48 kHz, 8 channels, 24 bits in 3 bytes
+#   s24_3le_192k_2ch_3s  as the first, 3 s (the demo-quick check stage)
 #
 # The first frame is made non-zero, so that a capture that starts with
 # silence can be lined up with the file by its first non-zero byte.  Each
@@ -75,11 +77,11 @@ if [ ! -f "$wavs/.done" ]; then
 	rm -rf "$wavs.tmp"
 	mkdir -p "$wavs.tmp"
 	aa_info "making the ALSA test signals in $wavs (once)"
-	# make NAME RATE CHANNELS CONTAINER_BYTES
+	# make NAME RATE CHANNELS CONTAINER_BYTES [SECONDS]
 	make_wav() {
-		local name=$1 rate=$2 ch=$3 cont=$4
+		local name=$1 rate=$2 ch=$3 cont=$4 secs=${5:-10}
 		sox -R -n -t raw -r "$rate" -c "$ch" -b 24 -e signed-integer \
-			"$wavs.tmp/$name.s24" synth 10 whitenoise gain -3 2>/dev/null
+			"$wavs.tmp/$name.s24" synth "$secs" whitenoise gain -3 2>/dev/null
 		python3 - "$wavs.tmp/$name.s24" "$wavs.tmp/$name" "$rate" "$ch" "$cont" <<'EOF'
 import struct, sys
 src, dst, rate, ch, cont = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
@@ -113,6 +115,7 @@ EOF
 	make_wav s24_3le_192k_2ch 192000 2 3
 	make_wav s24_le_192k_2ch 192000 2 4
 	make_wav s24_3le_48k_8ch 48000 8 3
+	make_wav s24_3le_192k_2ch_3s 192000 2 3 3
 	# aplay must read each as the format its .info names.
 	for w in "$wavs.tmp"/*.wav; do
 		want=$(sed -n 's/^format: //p' "${w%.wav}.info")

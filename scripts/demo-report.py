@@ -12,6 +12,12 @@ Usage: demo-report.py --log LOG --kernel RELEASE --qemu VERSION --out DIR
                       [--accel ARGS] [--commit REV] [--host TEXT]
                       [--seconds N]
 
+It then prints what went through the sound card (the DEMOALSA lines: the
+bytes aplay played on hw:AtomicAlloc,0 and arecord captured on
+hw:AtomicAlloc,1, whether they matched after the leading silence, ALSA's
+xrun count, the playback substream's in-IRQ allocation histogram), and
+puts the same into the .md and .json.
+
 Percentiles come from the histograms the modules print ("lo-hi: count",
 any resolution) as the upper bound of the bucket that holds them, so they
 never understate; the report gives each histogram's resolution.
@@ -55,6 +61,8 @@ class Demo:
         self.lab = []         # dict per DEMOLAB line
         self.labstat = {}
         self.mem = {}
+        self.alsa = {}        # alsa_* keys of the card's loop
+        self.alsa_hist = []   # [(lo, hi, count)], playback alloc_ns
         self.checks = []
         self.end_rc = None
         self.parse(path)
@@ -107,6 +115,19 @@ class Demo:
                 self.lab.append(kv(rest))
             elif word == "DEMOMEM":
                 self.mem.update(kv(rest))
+            elif word == "DEMOALSA":
+                if rest.startswith("alloc_ns "):
+                    b = parse_hist(rest[len("alloc_ns "):])
+                    if b:
+                        self.alsa_hist.append(b)
+                elif rest.startswith("alsa_loop: "):
+                    # A second run (after timing trouble) replaces the first.
+                    self.alsa = {"alsa_loop": rest[len("alsa_loop: "):].strip()}
+                    self.alsa_hist = []
+                else:
+                    k, _, v = rest.partition(": ")
+                    if k.startswith("alsa_") and k != "alsa_tool":
+                        self.alsa[k.strip()] = v.strip()
 
     def streams(self, who):
         return sorted(s for w, s in self.stats if w == who)
@@ -320,6 +341,49 @@ def buddy_md(d):
                     rows)
 
 
+def alsa_lines(d):
+    """What went through the card, for a person: a list of lines (empty
+    when the run has no DEMOALSA lines)."""
+    a = d.alsa
+    if not a:
+        return []
+    L = []
+    L.append("Through the sound card: aplay %s.wav on hw:AtomicAlloc,0, arecord on "
+             "hw:AtomicAlloc,1 (%s, %s Hz, %s channels, %s-frame periods)"
+             % (a.get("alsa_loop", "?"), a.get("alsa_format", "?"),
+                a.get("alsa_rate", "?"), a.get("alsa_channels", "?"),
+                a.get("alsa_period_frames", "?")))
+    runs = a.get("alsa_runs", "1")
+    L.append("  bytes played %s, captured %s; after %s bytes of leading silence they "
+             "%s%s"
+             % (a.get("alsa_bytes_played", "?"), a.get("alsa_bytes_captured", "?"),
+                a.get("alsa_leading_silence_bytes", "?"),
+                "matched, bit for bit" if a.get("alsa_match") == "yes"
+                else "did NOT match",
+                "" if runs == "1" else " (second run, after timing trouble in the first)"))
+    L.append("  ALSA xruns: %s; periods without a pool buffer (xrun_alloc): %s; pool "
+             "allocations from the page allocator: %s"
+             % (a.get("alsa_xruns", "?"), a.get("alsa_xrun_alloc", "?"),
+                a.get("alsa_pool_alloc_direct", "?")))
+    per_page = num(a.get("alsa_pool_buffers_per_page"))
+    L.append("  playback pool: buffers of %s bytes, %s to a page (%s), %s bytes per CPU"
+             % (a.get("alsa_pool_buffer_bytes", "?"),
+                a.get("alsa_pool_buffers_per_page", "?"),
+                "smaller than a page" if per_page > 1 else "whole pages",
+                a.get("alsa_pool_bytes_per_cpu", "?")))
+    h = sorted(d.alsa_hist)
+    tot = hist_total(h)
+    L.append("  in-IRQ allocation, atomic_alloc_buf() in the playback period interrupt: "
+             "%d allocations, p50 %s, p99 %s, max %s"
+             % (tot, fmt_ns(hist_pct(h, 0.5)), fmt_ns(hist_pct(h, 0.99)),
+                fmt_ns(h[-1][1]) if h else "n/a"))
+    top = max((c for _, _, c in h), default=0)
+    for lo, hi, c in h:
+        bar = "#" * max(1, round(40 * c / top)) if top else ""
+        L.append("    %19s ns %8d %s" % ("%d-%d" % (lo, hi), c, bar))
+    return L
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--log", required=True)
@@ -347,6 +411,10 @@ def main():
     print(text_table(rows))
     print()
     print(vline)
+    al = alsa_lines(d)
+    if al:
+        print()
+        print("\n".join(al))
 
     os.makedirs(a.out, exist_ok=True)
     base = "demo-%s_qemu-%s" % (a.kernel, a.qemu)
@@ -400,6 +468,11 @@ def main():
     if have_png:
         L.append("")
         L.append("![allocation time in the interrupt and failures over time](%s)" % png)
+    if al:
+        L.append("")
+        L.append("```")
+        L.extend(al)
+        L.append("```")
     bm = buddy_md(d)
     if bm:
         L.append("")
@@ -420,7 +493,8 @@ def main():
     with open(os.path.join(a.out, base + ".json"), "w") as f:
         json.dump({"stamp": st, "config": d.cfg, "rows": rows, "verdict": vline,
                    "verdict_ok": ok, "pool_stats": d.pool, "labyrinth": d.labstat,
-                   "memory": d.mem, "checks": d.checks, "png": png if have_png else None},
+                   "memory": d.mem, "alsa": d.alsa,
+                   "alsa_alloc_ns": d.alsa_hist, "checks": d.checks, "png": png if have_png else None},
                   f, indent=1, sort_keys=True)
         f.write("\n")
     print()

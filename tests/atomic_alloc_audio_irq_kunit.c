@@ -29,6 +29,7 @@
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/ktime.h>
+#include <linux/log2.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -305,8 +306,9 @@ static void audio_irq_test_params_check(struct kunit *test)
 
 /*
  * The pool is sized from the stream: one buffer per period, of the
- * period's bytes (whole pages for now), ring + one + 1 ms of refill per
- * stream on a CPU; what would exceed the budgets is refused, never capped.
+ * period's bytes (sharing a page when at least two fit one, whole pages
+ * otherwise), ring + one + 1 ms of refill per stream on a CPU; what would
+ * exceed the budgets is refused, never capped.
  */
 static void audio_irq_test_pool_params(struct kunit *test)
 {
@@ -322,8 +324,18 @@ static void audio_irq_test_pool_params(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, params.dma_dir, DMA_TO_DEVICE);
 	bytes = test_period_bytes(&cfg);
 	KUNIT_EXPECT_EQ(test, bytes, (unsigned int)AUDIO_PERIOD_BYTES_DEFAULT);
-	KUNIT_EXPECT_EQ(test, params.order, (unsigned int)get_order(bytes));
-	KUNIT_EXPECT_GE(test, PAGE_SIZE << params.order, (unsigned long)bytes);
+	if (2 * bytes <= PAGE_SIZE) {
+		/* 16 KiB and 64 KiB pages: 4 KiB periods share a page. */
+		KUNIT_EXPECT_EQ(test, params.buffer_bytes, bytes);
+		KUNIT_EXPECT_EQ(test, params.order, 0U);
+	} else {
+		/* 4 KiB pages: a 4 KiB period is a whole page. */
+		KUNIT_EXPECT_EQ(test, params.buffer_bytes, 0U);
+		KUNIT_EXPECT_EQ(test, params.order,
+				(unsigned int)get_order(bytes));
+		KUNIT_EXPECT_GE(test, PAGE_SIZE << params.order,
+				(unsigned long)bytes);
+	}
 	/* 64 on the ring, 1 being completed, 1 ms at 375 periods/s. */
 	KUNIT_EXPECT_EQ(test, params.cpu_buffers, 64U + 1 + 1);
 
@@ -334,7 +346,13 @@ static void audio_irq_test_pool_params(struct kunit *test)
 	per_ms = DIV_ROUND_UP(cfg.rate, 1000 * cfg.period_frames);
 	KUNIT_EXPECT_EQ(test, per_ms, 6U);
 	KUNIT_EXPECT_EQ(test, params.cpu_buffers, 64U + 1 + per_ms);
+	/* 192 bytes share a page on every page size, at the DMA alignment. */
 	KUNIT_EXPECT_EQ(test, params.order, 0U);
+	KUNIT_EXPECT_EQ(test, params.buffer_bytes, test_period_bytes(&cfg));
+	KUNIT_EXPECT_EQ(test, params.align,
+			audio_pool_align(params.buffer_bytes));
+	KUNIT_EXPECT_GE(test, params.align, (unsigned int)ATOMIC_ALLOC_MIN_ALIGN);
+	KUNIT_EXPECT_GE(test, params.align, (unsigned int)dma_get_cache_alignment());
 
 	/* Streams that share a CPU share its array. */
 	cfg = test_default_cfg;
@@ -368,17 +386,169 @@ static void audio_irq_test_pool_params(struct kunit *test)
 						    &params), 0);
 }
 
-/* A pool's memory per CPU is whole pages per buffer, on this kernel. */
+/*
+ * A pool's memory per CPU is counted in the pages its buffers take on this
+ * kernel: periods of at most half a page share pages, at most
+ * ATOMIC_ALLOC_MAX_BUFS_PER_PAGE to a page; longer ones take whole pages.
+ */
 static void audio_irq_test_pool_bytes(struct kunit *test)
 {
-	KUNIT_EXPECT_EQ(test, audio_pool_bytes_per_cpu(1, 10), 10 * PAGE_SIZE);
+	unsigned int n;
+
+	/* Whole pages: one period per 2^order pages. */
+	KUNIT_EXPECT_EQ(test, audio_pool_buffers_per_page(PAGE_SIZE), 1U);
 	KUNIT_EXPECT_EQ(test, audio_pool_bytes_per_cpu(PAGE_SIZE, 3),
+			3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, audio_pool_buffers_per_page(PAGE_SIZE / 2 + 1),
+			1U);
+	KUNIT_EXPECT_EQ(test, audio_pool_bytes_per_cpu(PAGE_SIZE / 2 + 1, 3),
 			3 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, audio_pool_bytes_per_cpu(PAGE_SIZE + 1, 3),
 			3 * (PAGE_SIZE << 1));
 	KUNIT_EXPECT_EQ(test, audio_pool_bytes_per_cpu(AUDIO_PERIOD_BYTES_MAX,
 						       1),
 			PAGE_SIZE << get_order(AUDIO_PERIOD_BYTES_MAX));
+
+	/* Half a page: two to a page, 3 buffers in 2 pages. */
+	KUNIT_EXPECT_EQ(test, audio_pool_buffers_per_page(PAGE_SIZE / 2), 2U);
+	KUNIT_EXPECT_EQ(test, audio_pool_bytes_per_cpu(PAGE_SIZE / 2, 3),
+			2 * PAGE_SIZE);
+
+	/*
+	 * 1.5 KiB (256 frames of S24_3LE stereo): as many as fit at the
+	 * alignment, and one more buffer takes one more page.
+	 */
+	n = audio_pool_buffers_per_page(1536);
+	KUNIT_EXPECT_EQ(test, n,
+			(unsigned int)(PAGE_SIZE /
+				       ALIGN(1536, audio_pool_align(1536))));
+	KUNIT_EXPECT_GE(test, n, 2U);
+	KUNIT_EXPECT_EQ(test, audio_pool_bytes_per_cpu(1536, n), PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, audio_pool_bytes_per_cpu(1536, n + 1),
+			2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, audio_pool_bytes_per_cpu(1536, 66),
+			DIV_ROUND_UP(66, n) * PAGE_SIZE);
+
+	/*
+	 * The tiniest buffer: never more than the library takes per page,
+	 * so 65 of them need two pages on any page size.
+	 */
+	n = audio_pool_buffers_per_page(1);
+	KUNIT_EXPECT_GE(test, n, 2U);
+	KUNIT_EXPECT_LE(test, n, (unsigned int)ATOMIC_ALLOC_MAX_BUFS_PER_PAGE);
+	KUNIT_EXPECT_EQ(test, audio_pool_bytes_per_cpu(1, 10), PAGE_SIZE);
+	KUNIT_EXPECT_GE(test,
+			audio_pool_bytes_per_cpu(1,
+						 ATOMIC_ALLOC_MAX_BUFS_PER_PAGE + 1),
+			2 * PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, is_power_of_2(audio_pool_align(1)));
+	KUNIT_EXPECT_TRUE(test, is_power_of_2(audio_pool_align(1536)));
+}
+
+/* ---- the device's pools, real ------------------------------------------------ */
+
+static const unsigned int sub_bytes[] = {
+	64,		/* the card's shortest: 32 frames of S16_LE mono */
+	192,		/* the streams' shortest: 32 frames of S24_3LE stereo */
+	1536,		/* 256 frames of S24_3LE stereo */
+	SZ_4K,		/* the default test-signal period */
+	SZ_8K,
+	SZ_16K,
+	SZ_32K + 64,	/* above half of a 64 KiB page */
+};
+
+static void sub_bytes_desc(const unsigned int *bytes, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u-byte periods, %lu-byte pages",
+		 *bytes, PAGE_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(sub_bytes, sub_bytes, sub_bytes_desc);
+
+#define SUB_BUFFERS	32
+
+/*
+ * A pool made by audio_pool_params() for a period: buffers of the
+ * period's size that share pages when it is at most half a page, and no
+ * more to a page than audio_pool_buffers_per_page() counts (so that
+ * audio_pool_bytes_per_cpu() is not an underestimate); each one aligned,
+ * mapped and disjoint from the others.
+ */
+static void audio_irq_test_pool_real(struct kunit *test)
+{
+	unsigned int bytes = *(const unsigned int *)test->param_value;
+	unsigned int per_page = audio_pool_buffers_per_page(bytes);
+	unsigned int i, j, same, most = 0, got = 0;
+	struct atomic_alloc_params params;
+	struct device *dev = test_dev(test);
+	struct atomic_alloc_pool *pool;
+	unsigned long align;
+	dma_addr_t *dma;
+	void **bufs;
+
+	KUNIT_ASSERT_EQ(test, audio_pool_params(&params, dev, TEST_POOL, bytes,
+						SUB_BUFFERS, DMA_TO_DEVICE),
+			0);
+	pool = test_pool_create(test, &params);
+	if (2 * bytes <= PAGE_SIZE) {
+		KUNIT_EXPECT_EQ(test, atomic_alloc_buf_bytes(pool), bytes);
+		KUNIT_EXPECT_GE(test, per_page, 2U);
+		align = audio_pool_align(bytes);
+	} else {
+		KUNIT_EXPECT_EQ(test, atomic_alloc_buf_bytes(pool),
+				(unsigned int)(PAGE_SIZE << get_order(bytes)));
+		KUNIT_EXPECT_EQ(test, per_page, 1U);
+		align = PAGE_SIZE;
+	}
+
+	bufs = kunit_kcalloc(test, SUB_BUFFERS, sizeof(*bufs), GFP_KERNEL);
+	dma = kunit_kcalloc(test, SUB_BUFFERS, sizeof(*dma), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	KUNIT_ASSERT_NOT_NULL(test, dma);
+	for (i = 0; i < SUB_BUFFERS; i++) {
+		bufs[i] = atomic_alloc_buf(pool, GFP_KERNEL);
+		if (!bufs[i])
+			break;
+		got++;
+		dma[i] = atomic_alloc_buf_dma(pool, bufs[i]);
+	}
+	KUNIT_EXPECT_EQ(test, got, (unsigned int)SUB_BUFFERS);
+
+	for (i = 0; i < got; i++) {
+		KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED((unsigned long)bufs[i],
+						       align),
+				      "buffer %u at %p not %lu-byte aligned",
+				      i, bufs[i], align);
+		KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED((u64)dma[i], align),
+				      "buffer %u at %pad not %lu-byte aligned",
+				      i, &dma[i], align);
+		KUNIT_EXPECT_FALSE(test, dma_mapping_error(dev, dma[i]));
+		same = 0;
+		for (j = 0; j < got; j++) {
+			if (j != i)
+				KUNIT_EXPECT_TRUE_MSG(test,
+						      bufs[i] + bytes <= bufs[j] ||
+						      bufs[j] + bytes <= bufs[i],
+						      "buffers %u and %u overlap",
+						      i, j);
+			if (((unsigned long)bufs[j] & PAGE_MASK) ==
+			    ((unsigned long)bufs[i] & PAGE_MASK))
+				same++;
+		}
+		most = max(most, same);
+		memset(bufs[i], i, bytes);
+	}
+	for (i = 0; i < got; i++)
+		KUNIT_EXPECT_EQ(test, *(u8 *)(bufs[i] + bytes - 1), (u8)i);
+	/* Never more to a page than the budget counts... */
+	KUNIT_EXPECT_LE(test, most, per_page);
+	/* ...and periods of at most half a page really do share one. */
+	if (per_page > 1)
+		KUNIT_EXPECT_GE(test, most, 2U);
+
+	for (i = 0; i < got; i++)
+		atomic_alloc_buf_free(pool, bufs[i]);
+	KUNIT_EXPECT_EQ(test, test_outstanding(pool), 0ULL);
 }
 
 /* ---- histograms ------------------------------------------------------------ */
@@ -1241,6 +1411,7 @@ static struct kunit_case audio_irq_test_cases[] = {
 	KUNIT_CASE(audio_irq_test_params_check),
 	KUNIT_CASE(audio_irq_test_pool_params),
 	KUNIT_CASE(audio_irq_test_pool_bytes),
+	KUNIT_CASE_PARAM(audio_irq_test_pool_real, sub_bytes_gen_params),
 	KUNIT_CASE(audio_irq_test_hist_buckets),
 	KUNIT_CASE(audio_irq_test_hist_show),
 	KUNIT_CASE_PARAM(audio_irq_test_pack, pack_gen_params),

@@ -517,6 +517,102 @@ static void audio_pcm_test_loop_rules(struct kunit *test)
 					     44100, 1, 256, 4), 0);
 }
 
+/* ---- the subdevices' pools ---------------------------------------------------- */
+
+/* A value of the subdevice's debugfs stats file, as it shows it. */
+static u64 test_sub_value(struct kunit *test, struct audio_pcm_sub *sub,
+			  const char *name)
+{
+	char *text = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	struct seq_file m = { .size = PAGE_SIZE };
+	char key[48];
+	const char *k;
+	u64 v = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, text);
+	snprintf(key, sizeof(key), "\n%s: ", name);
+	m.buf = text;
+	audio_pcm_sub_show(&m, sub);
+	k = strstr(text, key);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, k, "no %s in:\n%s", name, text);
+	k += strlen(key);
+	KUNIT_ASSERT_TRUE(test, isdigit(*k));
+	while (isdigit(*k))
+		v = v * 10 + (*k++ - '0');
+	return v;
+}
+
+struct pool_case {
+	const char *desc;
+	unsigned int frames;	/* or PAGE_SIZE / page_div bytes + extra */
+	unsigned int page_div, extra;
+};
+
+static const struct pool_case pool_cases[] = {
+	{ "32 frames: 128 bytes", 32 },
+	{ "256 frames: 1 KiB", 256 },
+	{ "half a page", 0, 2, 0 },
+	{ "a page", 0, 1, 0 },
+	{ "a page and 16 frames", 0, 1, 16 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(pool, pool_cases, desc);
+
+/*
+ * hw_params makes each end's pool for its period (S16_LE stereo here):
+ * buffers of exactly the period, sharing pages, when at least two fit a
+ * page on this kernel, whole pages otherwise; stats shows the buffer
+ * size, how many share a page and the per-CPU memory those pages are.
+ */
+static void audio_pcm_test_sub_pool(struct kunit *test)
+{
+	const struct pool_case *c = test->param_value;
+	unsigned int frames = c->frames ?: PAGE_SIZE / c->page_div / 4 +
+					    c->extra;
+	unsigned int bytes = frames * 4, per_page, cpu_buffers;
+	struct audio_pcm *pcm = test_card(test, 1);
+	struct snd_pcm_substream *ss;
+	struct audio_pcm_sub *sub;
+	int dir;
+
+	for (dir = 0; dir < 2; dir++) {
+		ss = test_open(test, pcm, dir);
+		KUNIT_ASSERT_EQ(test, test_hw_params(test, ss,
+						     SNDRV_PCM_FORMAT_S16_LE,
+						     48000, 2, frames, 4), 0);
+		sub = audio_pcm_sub(pcm, dir, 0);
+		per_page = test_sub_value(test, sub, "pool_buffers_per_page");
+		cpu_buffers = test_sub_value(test, sub, "pool_cpu_buffers");
+		if (2 * bytes <= PAGE_SIZE) {
+			KUNIT_EXPECT_EQ(test,
+					test_sub_value(test, sub,
+						       "pool_buffer_bytes"),
+					(u64)bytes);
+			KUNIT_EXPECT_EQ(test, per_page,
+					(unsigned int)(PAGE_SIZE /
+						       ALIGN(bytes,
+							     audio_pool_align(bytes))));
+			KUNIT_EXPECT_GE(test, per_page, 2U);
+			KUNIT_EXPECT_EQ(test,
+					test_sub_value(test, sub,
+						       "pool_bytes_per_cpu"),
+					(u64)DIV_ROUND_UP(cpu_buffers,
+							  per_page) * PAGE_SIZE);
+		} else {
+			KUNIT_EXPECT_EQ(test,
+					test_sub_value(test, sub,
+						       "pool_buffer_bytes"),
+					(u64)PAGE_SIZE << get_order(bytes));
+			KUNIT_EXPECT_EQ(test, per_page, 1U);
+			KUNIT_EXPECT_EQ(test,
+					test_sub_value(test, sub,
+						       "pool_bytes_per_cpu"),
+					(u64)cpu_buffers *
+					(PAGE_SIZE << get_order(bytes)));
+		}
+	}
+}
+
 /* ---- through the card, for real ----------------------------------------------- */
 
 #define LOOP_RATE	48000
@@ -543,27 +639,6 @@ static int loop_reader_fn(void *arg)
 	r->got = snd_pcm_kernel_read(r->ss, r->buf, LOOP_CAPTURE);
 	complete(&r->done);
 	return 0;
-}
-
-/* The subdevice pool's alloc_direct, as its debugfs stats file shows it. */
-static u64 test_pool_direct(struct kunit *test, struct audio_pcm_sub *sub)
-{
-	char *text = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
-	struct seq_file m = { .size = PAGE_SIZE };
-	const char *key = "pool_alloc_direct: ";
-	const char *k;
-	u64 v = 0;
-
-	KUNIT_ASSERT_NOT_NULL(test, text);
-	m.buf = text;
-	audio_pcm_sub_show(&m, sub);
-	k = strstr(text, key);
-	KUNIT_ASSERT_NOT_NULL_MSG(test, k, "no pool in:\n%s", text);
-	k += strlen(key);
-	KUNIT_ASSERT_TRUE(test, isdigit(*k));
-	while (isdigit(*k))
-		v = v * 10 + (*k++ - '0');
-	return v;
 }
 
 /*
@@ -643,7 +718,8 @@ static void audio_pcm_test_loopback(struct kunit *test)
 		KUNIT_EXPECT_GT(test, pst.notified, 0ULL);
 		KUNIT_EXPECT_GE(test, st.periods,
 				(u64)LOOP_FRAMES / LOOP_PERIOD);
-		KUNIT_EXPECT_EQ(test, test_pool_direct(test, sub), 0ULL);
+		KUNIT_EXPECT_EQ(test, test_sub_value(test, sub,
+						     "pool_alloc_direct"), 0ULL);
 	}
 }
 
@@ -657,6 +733,7 @@ static struct kunit_case audio_pcm_test_cases[] = {
 	KUNIT_CASE(audio_pcm_test_loop_delay_bytes),
 	KUNIT_CASE_PARAM(audio_pcm_test_constraints, hw_gen_params),
 	KUNIT_CASE(audio_pcm_test_loop_rules),
+	KUNIT_CASE_PARAM(audio_pcm_test_sub_pool, pool_gen_params),
 	KUNIT_CASE_SLOW(audio_pcm_test_loopback),
 	{}
 };

@@ -7,6 +7,8 @@
 # period interrupt) loses at least half its blocks, that the pool loses none
 # and never reaches the page allocator (alloc_direct == 0), that every page
 # comes back (atomic_alloc's pages_held 0, the labyrinth released, used
-# memory back), and on the host that the kernel log has no report and the
-# report was written.  Prints AA-RESULT demo-quick-6.12 ...
+# memory back), that 3 s of 192 kHz / 24-bit audio played through the card
+# (aplay on hw:AtomicAlloc,0) come back bit for bit from arecord on
+# hw:AtomicAlloc,1 with no xrun, and on the host that the kernel log has no
+# report and the report was written.  Prints AA-RESULT demo-quick-6.12 ...
 exec "$(dirname "$0")/../demo.sh" --quick "$@"

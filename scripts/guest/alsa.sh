@@ -12,7 +12,7 @@
 # speaker-test with their libraries and /usr/share/alsa, this file, and the
 # test signals /alsa/NAME.wav with /alsa/NAME.info (scripts/alsa-files.sh:
 # s24_3le_192k_2ch, s24_le_192k_2ch, s24_3le_48k_8ch, 10 s of white noise
-# each).  The sound core the card needs (soundcore, snd, snd-timer,
+# each, and s24_3le_192k_2ch_3s, 3 s).  The sound core the card needs (soundcore, snd, snd-timer,
 # snd-pcm) is loaded by /init for every scenario.
 #
 # The main function:

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
+# aa-initramfs: alsa
 #
 # Guest scenario "demo" (busybox sh, run by /init as /scenario.sh; made by
 # scripts/demo.sh): the main job, on a fragmented heap.
@@ -15,7 +16,15 @@
 #      their period interrupt (order 2 and 0); a progress line every few
 #      seconds;
 #   4. stop, print every counter and histogram as machine-readable lines
-#      (DEMO*), give everything back and check that every page came back.
+#      (DEMO*) and release the labyrinth;
+#   5. play a generated 192 kHz / 24-bit WAV through the sound card,
+#      hw:AtomicAlloc,0, with aplay while arecord captures hw:AtomicAlloc,1
+#      (aa_alsa_loop of scripts/guest/alsa.sh, 256-frame periods: pool
+#      buffers smaller than a page) and check that every byte came back
+#      with no xrun (DEMOALSA lines: bytes, match, xruns, the in-IRQ
+#      allocation histogram); it runs once the naive streams are done and
+#      the labyrinth is gone, because aplay and arecord fork and allocate;
+#   6. give everything back and check that every page came back.
 #
 # Lines for a person start with "AA: "; scripts/demo.sh shows them as they
 # come and turns the DEMO* lines into the table, the verdict and the
@@ -26,7 +35,9 @@
 # aa_demo_channels=N and aa_demo_order=N (the device: 8 channels at order 2
 # by default, 512 frames of 32 bytes per 16 KiB buffer and period, so that
 # the pool streams the same buffer size as the naive order-2 stream),
-# aa_demo_naive=2,0 (the naive streams' orders).
+# aa_demo_naive=2,0 (the naive streams' orders), aa_demo_wav=NAME (the
+# WAV the card plays, one of /alsa/*.wav; default s24_3le_192k_2ch, 10 s)
+# and aa_demo_alsa_period=N (its period in frames, default 256).
 #
 # While streaming, nothing here forks: on the labyrinth a fork takes a
 # 64 KiB block from the reclaim reserve (an order-1 pgd), whose remainders
@@ -35,6 +46,8 @@
 
 # shellcheck source=scripts/guest/lib.sh
 . /lib.sh
+# shellcheck source=scripts/guest/alsa.sh
+. /alsa.sh
 
 NAIVE=/sys/kernel/debug/atomic_alloc_naive
 LAB=/sys/kernel/debug/atomic_alloc_labyrinth
@@ -51,6 +64,8 @@ PROGRESS=$(arg aa_demo_progress 3)
 CHANNELS=$(arg aa_demo_channels 8)
 ORDER=$(arg aa_demo_order 2)
 NAIVE_ORDERS=$(arg aa_demo_naive 2,0)
+ALSA_WAV=$(arg aa_demo_wav s24_3le_192k_2ch)
+ALSA_PERIOD=$(arg aa_demo_alsa_period 256)
 STREAMS=4
 AUDIO_ARGS="streams=$STREAMS rate=192000 channels=$CHANNELS format=s24_le order=$ORDER period_frames=0"
 
@@ -181,9 +196,9 @@ if [ -z "$AUDIO_DEV" ] || [ -z "$POOL_STATS" ]; then
 fi
 getkv "$AUDIO_DEV/stream0/stats" period_ns
 period_ns=$REPLY
-getkv "$AUDIO_DEV/stream0/stats" buffer_bytes
+getkv "$AUDIO_DEV/stream0/stats" pool_buffer_bytes
 buffer_bytes=$REPLY
-getkv "$AUDIO_DEV/stream0/stats" frames_per_buffer
+getkv "$AUDIO_DEV/stream0/stats" period_frames
 frames=$REPLY
 say "audio device: $STREAMS streams, 192000 Hz, $CHANNELS channels, s24_le; one" \
 	"$buffer_bytes-byte buffer ($frames frames, order $ORDER) per period of" \
@@ -244,15 +259,6 @@ say ""
 say "streaming for $SECS s: the pool's $STREAMS streams and the naive streams side by side"
 mkfifo /tmp/tick
 exec 3<>/tmp/tick
-# ALSA: once the simulated device is an ALSA card (branch alsa), a WAV plays
-# through it here, at the same time: the guest library then provides
-# aa_alsa_play_wav SECONDS, which plays for that long in the background and
-# prints its own "AA: " lines.  Until then there is no card to play to.
-alsa_pid=
-if command -v aa_alsa_play_wav >/dev/null 2>&1; then
-	aa_alsa_play_wav "$SECS" &
-	alsa_pid=$!
-fi
 echo start >"$AUDIO_DEV/control"
 echo start >"$NAIVE/control"
 now_cs
@@ -294,7 +300,6 @@ while [ "$el" -lt "$SECS" ]; do
 done
 echo stop >"$NAIVE/control"
 echo stop >"$AUDIO_DEV/control"
-[ -n "$alsa_pid" ] && wait "$alsa_pid"
 exec 3>&-
 say "stopped after $el s"
 
@@ -366,17 +371,57 @@ for f in $NAIVE_FILES; do
 done
 [ "$seen2" = yes ] || not_ok "demo: a naive order-2 stream ran (orders $NAIVE_ORDERS)"
 
-# ----------------------------------------------------------------- unload ---
+# ------------------------------------------------------ labyrinth released ---
 check "demo: rmmod atomic_alloc_naive" rmmod atomic_alloc_naive
-check "demo: rmmod atomic_alloc_audio" rmmod atomic_alloc_audio
-expect_eq "demo: atomic_alloc holds no page once the device is gone (pages_held)" \
-	"$(pages_held)" 0
 echo release >"$LAB/control"
 expect_eq "demo: the labyrinth holds no page after its release (pages_held)" \
 	"$(dbg_get "$LAB/status" pages_held)" 0
 say ""
 say "/proc/buddyinfo after the release:"
 buddyinfo released
+
+# ------------------------------------------------------- through the card ---
+# aplay plays the WAV on hw:AtomicAlloc,0 while arecord captures
+# hw:AtomicAlloc,1; each period's buffer comes from the substream's pool in
+# the hard-IRQ period interrupt.  A ring of two seconds and wake-ups every
+# 20 ms of audio, as the stock-kernel checks do under emulation; a run that
+# failed with timing trouble (a host that stalled the guest) runs once more.
+alsa_buf=393216
+say ""
+say "through the sound card: aplay $ALSA_WAV.wav on hw:$AA_ALSA_CARD,0, arecord on" \
+	"hw:$AA_ALSA_CARD,1, $ALSA_PERIOD-frame periods"
+aa_alsa_loop "$ALSA_WAV" "$ALSA_PERIOD" "$alsa_buf" 0 20000 >/tmp/alsa_demo
+alsa_rc=$?
+alsa_runs=1
+if [ "$alsa_rc" -ne 0 ] && aa_alsa_late /tmp/alsa_demo; then
+	say "  timing trouble under emulation; once more"
+	aa_alsa_loop "$ALSA_WAV" "$ALSA_PERIOD" "$alsa_buf" 0 20000 >/tmp/alsa_demo
+	alsa_rc=$?
+	alsa_runs=2
+fi
+sed "s/^/DEMOALSA /" /tmp/alsa_demo
+echo "DEMOALSA alsa_runs: $alsa_runs"
+for _k in pool_buffer_bytes pool_buffers_per_page pool_bytes_per_cpu; do
+	echo "DEMOALSA alsa_$_k: $(aa_alsa_stat pcm0p 0 "$_k")"
+done
+say "  played $(dbg_get /tmp/alsa_demo alsa_bytes_played) bytes, captured" \
+	"$(dbg_get /tmp/alsa_demo alsa_bytes_captured) (after" \
+	"$(dbg_get /tmp/alsa_demo alsa_leading_silence_bytes) bytes of leading" \
+	"silence), match: $(dbg_get /tmp/alsa_demo alsa_match), ALSA xruns:" \
+	"$(dbg_get /tmp/alsa_demo alsa_xruns)"
+# The capture is in RAM (the initramfs): give it back before the memory
+# check at the end.
+rm -f /tmp/aa_alsa_capture.raw /tmp/aa_alsa_aplay.err /tmp/aa_alsa_arecord.err
+if [ "$alsa_rc" -eq 0 ]; then
+	ok "demo: the card played $ALSA_WAV back bit for bit, no xrun, no allocation from the page allocator"
+else
+	not_ok "demo: the card played $ALSA_WAV back bit for bit: $(grep -E '^alsa_(match|xruns|xrun_alloc|pool_alloc_direct|error):' /tmp/alsa_demo | tr '\n' ' ')"
+fi
+
+# ----------------------------------------------------------------- unload ---
+check "demo: rmmod atomic_alloc_audio" rmmod atomic_alloc_audio
+expect_eq "demo: atomic_alloc holds no page once the device is gone (pages_held)" \
+	"$(pages_held)" 0
 check "demo: rmmod atomic_alloc_labyrinth" rmmod atomic_alloc_labyrinth
 dmesg_mark
 check "demo: rmmod atomic_alloc" rmmod atomic_alloc
