@@ -274,9 +274,14 @@ aa_kunit_dir() {
 aa_seed_kunit_dir() {
 	local name=$1 dir=$2 seed
 	[ -f "$dir/.config" ] && return 0
+	# No seed is not an error: ls fails on a NAME that was never built, and
+	# the loop's last test fails on a dir never configured; under set -e and
+	# pipefail either would end the caller without a word.
 	seed=$(ls -dt "$AA_CACHE/kunit/$name" "$AA_CACHE/kunit/$name"-* 2>/dev/null |
 		grep -v -x -F "$dir" |
-		while read -r d; do [ -f "$d/.config" ] && echo "$d"; done | head -n 1)
+		while read -r d; do
+			if [ -f "$d/.config" ]; then echo "$d"; fi
+		done | head -n 1) || true
 	[ -n "$seed" ] || return 0
 	aa_info "new kconfig for $name: seeding $dir from $seed"
 	rm -rf "$dir"
