@@ -21,6 +21,7 @@
  */
 
 #include <linux/atomic.h>
+#include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/gfp.h>
 #include <linux/hrtimer.h>
@@ -44,6 +45,7 @@
 
 struct bench_observe {
 	struct atomic_alloc_pool *pool;
+	u64 full;		/* available with every tier at its target */
 	u64 base;		/* available when the drain ended */
 	u64 want;		/* buffers the refill must bring back */
 	atomic_t go;
@@ -116,8 +118,14 @@ static int bench_drain_fn(void *arg)
 	local_irq_restore(flags);
 	atomic_alloc_get_stats(d->pool, &d->after);
 
-	/* Now let the refill worker run: it is queued on this CPU. */
+	/*
+	 * Now let the refill worker run: it is queued on this CPU.  It fills
+	 * this CPU's array and the reserve to their targets, first from its
+	 * surplus (counted in available already), then from the page
+	 * allocator: done when available is back at the full level.
+	 */
 	d->ob->base = d->after.available;
+	d->ob->want = d->ob->full > d->ob->base ? d->ob->full - d->ob->base : 0;
 	d->ob->t_go = bench_now();
 	atomic_set_release(&d->ob->go, 1);
 	return 0;
@@ -190,8 +198,13 @@ static int bench_refill_one(const char *tag, struct atomic_alloc_pool *pool,
 	d->pool = pool;
 	d->ob = ob;
 	ob->pool = pool;
-	/* What the worker restores: this CPU's array and the reserve. */
-	ob->want = 2 * bench_pool_buffers;
+	/*
+	 * Every CPU's array and the reserve at their targets (the bench pools
+	 * take the default reserve, cpu_buffers).  Not the level before the
+	 * drain: a previous run's frees leave the reserve above its target
+	 * and the worker's surplus non-empty, and the worker restores neither.
+	 */
+	ob->full = (u64)bench_pool_buffers * (num_online_cpus() + 1);
 	atomic_set(&ob->go, 0);
 
 	err = bench_job_start(&obs, bench_other_cpu(cpu), bench_observe_fn, ob);

@@ -45,6 +45,11 @@
 # Prints "AA-RESULT kunit-CONFIG passed=P failed=F skipped=S log=LOG" and
 # exits non-zero when F > 0.
 #
+# When the kernel log has the "memory-ratio:" lines of atomic_alloc_buf's
+# memory-ratio case, scripts/memory-report.py turns them into
+# $AA_RUN/results/memory-CONFIG.md, stamped with the tree as it was when this
+# run began (`scripts/record.sh memory` copies it to bench/results/).
+#
 # Environment: AA_KUNIT_SUITES (suites that must run), AA_KUNIT_RUN_TIMEOUT
 # (kunit.py --timeout, 1200 s), AA_KUNIT_TIMEOUT (bound on the whole stage,
 # build included, 2700 s), AA_KUNIT_ARGS (more kunit.py run arguments).
@@ -85,8 +90,10 @@ bdir=$(aa_kunit_dir "$config" "$base" "${frags[@]}")
 log=$AA_LOGS/$stage.log
 klog=$bdir/test.log
 suites=${AA_KUNIT_SUITES:-atomic_alloc atomic_alloc_buf atomic_alloc_nmi atomic_alloc_dma_ring atomic_alloc_audio_irq atomic_alloc_audio_pcm}
-mkdir -p "$AA_LOGS" "$bdir"
-rm -f "$log"
+mkdir -p "$AA_LOGS" "$bdir" "$AA_RUN/results"
+rm -f "$log" "$AA_RUN/results/memory-$config.md"
+begin=$AA_RUN/results/$stage.begin
+python3 "$AA_REPO/scripts/results.py" stamp --begin >"$begin"
 
 # One run at a time owns the shared source tree.
 aa_lock kunit
@@ -241,6 +248,19 @@ elif [ -f "$klog" ]; then
 	aa_fail "kernel log has splats (see above; $klog)"
 else
 	aa_fail "kernel log clean: no kernel log ($klog); the kernel never ran"
+fi
+
+# The memory-ratio case's figures, as a results file (not a check: the
+# case itself asserts the ratio).
+if [ -f "$klog" ]; then
+	mrc=0
+	python3 "$AA_REPO/scripts/memory-report.py" --klog "$klog" \
+		--config "$config" --begin "$begin" \
+		--out "$AA_RUN/results/memory-$config.md" \
+		--qemu "$("$qemu" --version | sed -n 's/^QEMU emulator version \([0-9.]*\).*/\1/p')" \
+		--by "scripts/kunit.sh $config${AA_KUNIT_ARGS:+ with AA_KUNIT_ARGS=$AA_KUNIT_ARGS}" || mrc=$?
+	[ "$mrc" -le 1 ] ||
+		echo "atomic_alloc: warning: $stage: memory-report.py failed (exit $mrc)" >&2
 fi
 
 echo "$stage: $passed passed, $failed failed, $skipped skipped (KUnit cases + 5 harness checks)"

@@ -4,6 +4,7 @@
 # record.sh check [--from-last-run] [--allow-failures]
 # record.sh bench [ARGS for scripts/bench.sh]
 # record.sh soak [SECONDS]
+# record.sh memory [CONFIG] [--from-last-run]
 #
 # Re-record one kind of results into the repo, then regenerate the regions
 # of README.md and Documentation/ that quote them (scripts/results.py
@@ -18,6 +19,12 @@
 #           reports it wrote.
 #   soak    run scripts/soak.sh (it writes bench/results/soak-*.md); stamp
 #           the report.
+#   memory  run scripts/kunit.sh CONFIG (arm64-64k unless named) and copy the
+#           memory-ratio report it wrote and stamped,
+#           $AA_RUN/results/memory-CONFIG.md, to bench/results/.
+#           --from-last-run copies the last run's report without running
+#           again.  The report carries its own verdicts: it is recorded
+#           even when another KUnit case of the run failed (with a warning).
 #
 # Stamps (see scripts/results.py) carry the commit the run began at; commit
 # your code first, or the stamp says dirty=yes and every quoting region
@@ -34,7 +41,7 @@ kind=${1:-}
 [ $# -gt 0 ] && shift
 
 usage() {
-	sed -n '3,5p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,6p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -116,6 +123,27 @@ bench | soak)
 	"$here/$kind.sh" "$@" || rc=$?
 	stamp_new_reports "$marker" "$begin" "scripts/$kind.sh${*:+ $*}"
 	[ "$rc" -eq 0 ] || aa_info "warning: scripts/$kind.sh exited $rc; its report says how"
+	;;
+memory)
+	config=arm64-64k from_last=no
+	for a in "$@"; do
+		case $a in
+		--from-last-run) from_last=yes ;;
+		-*) usage ;;
+		*) config=$a ;;
+		esac
+	done
+	src=$AA_RUN/results/memory-$config.md
+	if [ "$from_last" = no ]; then
+		warn_dirty
+		"$here/kunit.sh" "$config" ||
+			aa_info "warning: kunit.sh $config reported failures; the report says its own case's verdicts"
+	fi
+	[ -f "$src" ] ||
+		aa_die "no $src: the memory-ratio case did not run in kunit.sh $config (or run it first)"
+	mkdir -p "$AA_REPO/bench/results"
+	cp "$src" "$AA_REPO/bench/results/memory-$config.md"
+	aa_info "recorded $src as bench/results/memory-$config.md: $(sed -n 's/^\*\*Memory held.*: \(met\|missed\)\*\*.*/\1/p' "$src")"
 	;;
 *)
 	usage

@@ -3,8 +3,10 @@
 #
 # static.sh: the static analysis the project holds itself to, one check per
 # file and tool:
-#   - scripts/checkpatch.pl --strict --no-tree -f     (every .c and .h)
-#   - scripts/kernel-doc -Wall -none                  (every .c and .h)
+#   - scripts/checkpatch.pl --strict --no-tree -f     (every .c and .h: the
+#                                                      top level, tests/,
+#                                                      samples/, bench/)
+#   - scripts/kernel-doc -Wall -none                  (the same files)
 #   - sparse, make C=2, no warning                    (6.1, 6.1-rt, 6.12, 6.12-rt)
 # W=1 builds are the build-* stages of check.sh.  checkpatch and kernel-doc
 # come from the 6.12 source tree the KUnit stages use.
@@ -24,7 +26,8 @@ aa_need_cmd perl sparse make gcc
 aa_ensure_source
 
 cd "$AA_REPO"
-mapfile -t files < <(ls ./*.c ./*.h tests/*.c samples/*.c bench/*.c 2>/dev/null |
+mapfile -t files < <(ls ./*.c ./*.h tests/*.c tests/*.h samples/*.c samples/*.h \
+	bench/*.c bench/*.h 2>/dev/null |
 	grep -v '\.mod\.c$' | sed 's|^\./||')
 [ "${#files[@]}" -gt 0 ] || aa_die "no source files found in $AA_REPO"
 
