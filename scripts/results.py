@@ -90,6 +90,9 @@ SCOPES = [
     ('bench/results/demo-', POOL + AUDIO + ['bench', 'scripts/demo.sh',
                                             'scripts/demo-report.py',
                                             'scripts/guest/demo.sh']),
+    ('bench/results/memory-', POOL + ['tests/atomic_alloc_buf_kunit.c',
+                                      'tests/configs', 'tests/.kunitconfig',
+                                      'scripts/memory-report.py']),
     ('bench/results/', POOL + ['bench', 'scripts/bench.sh',
                                'scripts/build-bench.sh',
                                'scripts/bench-report.py',
@@ -101,8 +104,9 @@ def scope_pathspec(path):
     """The code a results file describes, as a git pathspec."""
     for prefix, scope in SCOPES:
         if path and path.startswith(prefix):
-            return ['--'] + [':(glob)' + p if '*' in p else p
-                             for p in scope]
+            return (['--'] + [':(glob)' + p if '*' in p else p
+                              for p in scope] +
+                    [':(exclude)%s' % e for e in CODE_EXCLUDES])
     return code_pathspec()
 
 
