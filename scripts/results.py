@@ -774,6 +774,10 @@ def rerecord_hint(path):
         return 'scripts/record.sh check'
     if '/soak-' in path:
         return 'scripts/record.sh soak'
+    if '/memory-' in path:
+        return 'scripts/record.sh memory'
+    if path.startswith('results/layout'):
+        return 'scripts/layout.sh'
     if path.startswith('bench/results/'):
         return 'scripts/record.sh bench'
     return 'the script that wrote it, then scripts/results.py update'
