@@ -177,6 +177,19 @@ run_stage() {
 	printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$p" "$f" "${s:-}" "$((SECONDS - t0))" >>"$results_rows"
 }
 
+# The KUnit kernels are built in the background while the guest stages
+# before them run (scripts/prebuild.sh; AA_PREBUILD=0 turns it off).
+prebuild=()
+for entry in "${STAGES[@]}"; do
+	read -r -a cmd <<<"$entry"
+	wanted "${cmd[0]}" || continue
+	case ${cmd[0]} in
+	kunit-debug) prebuild+=(debug) ;;
+	kunit-*) prebuild+=("${cmd[0]#kunit-}") ;;
+	esac
+done
+prebuild_pid=""
+
 known=" "
 for entry in "${STAGES[@]}"; do
 	read -r -a cmd <<<"$entry"
@@ -184,7 +197,21 @@ for entry in "${STAGES[@]}"; do
 	known+="$name "
 	wanted "$name" || continue
 	run_stage "$name" "${cmd[@]:1}"
+	if [ "$name" = deps ] && [ "${#prebuild[@]}" -gt 0 ] &&
+		[ "${AA_PREBUILD:-1}" = 1 ]; then
+		rm -f "$AA_LOGS/prebuild.log"
+		# Its own process group, so that the end of check.sh can stop it
+		# whole, kunit.py and make included.
+		setsid "$here/prebuild.sh" "${prebuild[@]}" </dev/null &
+		prebuild_pid=$!
+		echo "atomic_alloc: building the KUnit kernels in the background (${prebuild[*]}; log $AA_LOGS/prebuild.log)"
+	fi
 done
+# Every KUnit stage has run: what the prebuild still does is not needed.
+if [ -n "$prebuild_pid" ]; then
+	kill -TERM -- "-$prebuild_pid" 2>/dev/null
+	wait "$prebuild_pid" 2>/dev/null
+fi
 for name in ${AA_STAGES:-}; do
 	case $known in *" $name "*) continue ;; esac
 	echo "atomic_alloc: error: AA_STAGES names an unknown stage '$name' (stages:$known)"

@@ -28,10 +28,13 @@ stage=kunit-debug
 bdir=$(aa_kunit_dir debug "$AA_REPO/tests/configs/debug.config")
 log=$AA_LOGS/$stage.log
 blog=$AA_LOGS/$stage-build.log
+# AA_DEBUG_BUILD_ONLY=1 (check.sh's prebuild): build the kernel, exit.
+build_only=${AA_DEBUG_BUILD_ONLY:-0}
+[ "$build_only" != 1 ] || blog=$AA_LOGS/$stage-prebuild.log
 initrd=$AA_INITRAMFS/$stage.cpio.gz
 kodir=$AA_INITRAMFS/$stage-modules
 mkdir -p "$AA_LOGS" "$bdir" "$kodir"
-rm -f "$log"
+[ "$build_only" = 1 ] || rm -f "$log"
 aa_need_cmd python3 make gcc rsync timeout qemu-system-x86_64 flex bison bc
 
 # --- build ---------------------------------------------------------------
@@ -49,6 +52,7 @@ aa_need_cmd python3 make gcc rsync timeout qemu-system-x86_64 flex bison bc
 		--arch=x86_64 "--build_dir=$bdir" \
 		"--kunitconfig=$AA_REPO/tests/configs/debug.config" "--jobs=$(nproc)" ||
 		exit 1
+	[ "$build_only" != 1 ] || exit 0
 	# Still under the lock: another checkout's run may rebuild the tree
 	# from its own sources as soon as it is released.
 	rm -f "$kodir"/*.ko "$kodir/bzImage"
@@ -61,6 +65,7 @@ aa_need_cmd python3 make gcc rsync timeout qemu-system-x86_64 flex bison bc
 	log=$blog
 	aa_finish
 }
+[ "$build_only" != 1 ] || exit 0
 aa_pass "debug kernel built"
 aa_check_build_warnings "$blog"
 

@@ -91,9 +91,12 @@ log=$AA_LOGS/$stage.log
 klog=$bdir/test.log
 suites=${AA_KUNIT_SUITES:-atomic_alloc atomic_alloc_buf atomic_alloc_nmi atomic_alloc_dma_ring atomic_alloc_audio_irq atomic_alloc_audio_pcm}
 mkdir -p "$AA_LOGS" "$bdir" "$AA_RUN/results"
-rm -f "$log" "$AA_RUN/results/memory-$config.md"
-begin=$AA_RUN/results/$stage.begin
-python3 "$AA_REPO/scripts/results.py" stamp --begin >"$begin"
+build_only=${AA_KUNIT_BUILD_ONLY:-0}
+if [ "$build_only" != 1 ]; then
+	rm -f "$log" "$AA_RUN/results/memory-$config.md"
+	begin=$AA_RUN/results/$stage.begin
+	python3 "$AA_REPO/scripts/results.py" stamp --begin >"$begin"
+fi
 
 # One run at a time owns the shared source tree.
 aa_lock kunit
@@ -109,6 +112,20 @@ debug_re='^(# )?CONFIG_ATOMIC_ALLOC_DEBUG[= ]'
 if grep -q -E "$debug_re" "${frags[@]}"; then
 	grep -v -E "$debug_re" "$base" >"$bdir/.aa-base.kunitconfig"
 	base=$bdir/.aa-base.kunitconfig
+fi
+# AA_KUNIT_BUILD_ONLY=1 (check.sh's prebuild, scripts/prebuild.sh): build
+# the kernel the run would build, print nothing, exit.  The run that follows
+# finds it built and only relinks what changed.
+if [ "$build_only" = 1 ]; then
+	bargs=(build "--arch=$arch" "--build_dir=$bdir" "--kunitconfig=$base")
+	for k in "${frags[@]}"; do
+		bargs+=("--kunitconfig=$k")
+	done
+	bargs+=("--jobs=$(nproc)")
+	[ -z "$cross" ] || bargs+=("--cross_compile=$cross")
+	cd "$AA_SRC"
+	exec timeout -k 30 "${AA_KUNIT_TIMEOUT:-2700}" \
+		python3 tools/testing/kunit/kunit.py "${bargs[@]}" </dev/null
 fi
 read -r -a extra <<<"${AA_KUNIT_ARGS:-}"
 # -m 6144 comes after kunit.py's own -m 1024, so it wins.
