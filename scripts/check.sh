@@ -246,9 +246,21 @@ if [ "${#rel_rows[@]}" -gt 0 ]; then
 	done
 fi
 
+notify_rows=()
+for entry in "${STAGES[@]}"; do
+	read -r -a cmd <<<"$entry"
+	f=$AA_LOGS/stage-${cmd[0]}.out
+	if [ -f "$f" ] && wanted "${cmd[0]}"; then
+		while IFS= read -r line; do
+			notify_rows+=("${line#AA-NOTIFY }")
+		done < <(grep -a '^AA-NOTIFY ' "$f" || true)
+	fi
+done
+
 # The results file of this run (see the top of this file).
 write_results() {
 	local out=$AA_RUN/results/check.md rel=$AA_RUN/results/check.rel
+	local notify=$AA_RUN/results/check.notify
 	local kernels="" f r ksrc qemu accel stamp partial=()
 	for f in 6.1 6.1-rt 6.12 6.12-rt; do
 		r=$( (aa_release "$f") 2>/dev/null) && kernels+="${kernels:+,}$r"
@@ -260,12 +272,13 @@ write_results() {
 		sed -n 's/^QEMU emulator version \([0-9.]*\).*/\1/p')
 	accel=$( (aa_accel_args) 2>/dev/null)
 	printf '%s\n' "${rel_rows[@]}" | grep . >"$rel" || : >"$rel"
+	printf '%s\n' "${notify_rows[@]}" | grep . >"$notify" || : >"$notify"
 	[ -z "${AA_STAGES:-}" ] || partial=(--partial)
 	stamp=$(python3 "$here/results.py" stamp --end "$results_begin" \
 		--kernel "${kernels:-unknown}" --qemu "${qemu:-unknown}" \
 		--by ./scripts/check.sh) &&
 		python3 "$here/results.py" write-check --stamp "$stamp" \
-			--rows "$results_rows" --rel "$rel" \
+			--rows "$results_rows" --rel "$rel" --notify "$notify" \
 			--total "$total_pass" "$total_fail" "$total_skip" \
 			--seconds "$((SECONDS - t_start))" --accel "${accel:-?}" \
 			"${partial[@]}" --out "$out"

@@ -110,7 +110,7 @@ aa_count_guest() {
 # aa_boot_and_check KERNEL INITRD TIMEOUT [QEMU ARGS...]: boot the guest
 # into $log and count "guest finished", the guest's own checks (a finished
 # guest that ran none fails) and "log clean"; print the guest's reliability
-# rows (AA-REL) for check.sh's table.
+# rows (AA-REL) and notification latencies (AA-NOTIFY) for check.sh.
 aa_boot_and_check() {
 	local kernel=$1 initrd=$2 tmo=$3 qrc
 	shift 3
@@ -129,7 +129,7 @@ aa_boot_and_check() {
 	if [ "$qrc" -eq 0 ] && [ "$gp" -eq 0 ]; then
 		aa_fail "the guest ran no check"
 	fi
-	tr -d '\r' <"$log" | grep -a '^AA-REL ' || true
+	tr -d '\r' <"$log" | grep -a -E '^AA-(REL|NOTIFY) ' || true
 	if "$AA_REPO/scripts/scan-log.sh" "$log" >&2; then
 		aa_pass "log clean (no kernel splat)"
 	else

@@ -804,6 +804,15 @@ def md_cell(s):
     return s.replace('|', '\\|').strip() or '-'
 
 
+def fmt_ns(ns):
+    """A latency in ns as the documents print it: ns, us or ms."""
+    if ns < 1000:
+        return '%d ns' % ns
+    if ns < 1000000:
+        return '%.3g us' % (ns / 1000.0)
+    return '%.3g ms' % (ns / 1000000.0)
+
+
 def cmd_write_check(args):
     """results/check.md of one check.sh run, from the TSV files it wrote."""
     stamp = args.stamp.strip()
@@ -854,6 +863,26 @@ def cmd_write_check(args):
                                         ['`%s`' % r[0]] + r[1:]) + ' |')
     else:
         out.append('No stage of this run injected faults.')
+    notify = []
+    if args.notify and os.path.isfile(args.notify):
+        with open(args.notify) as f:
+            for line in f:
+                p = line.rstrip('\n').split('|')
+                if len(p) >= 3 and p[1].isdigit() and p[2].isdigit():
+                    notify.append(p[:3])
+    out += ['', '## ALSA notification latency', '']
+    if notify:
+        out += ['From the period interrupt to snd_pcm_period_elapsed() in '
+                'the card\'s notification thread: playback subdevice 0, '
+                '10 s at 192 kHz, S24_3LE stereo, 1024-frame periods, '
+                'Debian\'s own kernel with 4 vCPUs (upper bounds of the '
+                '`notify_ns` histogram\'s buckets).', '',
+                '| kernel | p50 | p99 |', '|---|---|---|']
+        for k, p50, p99 in notify:
+            out.append('| %s | %s | %s |' % (k, fmt_ns(int(p50)),
+                                             fmt_ns(int(p99))))
+    else:
+        out.append('No stage of this run measured it.')
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as f:
         f.write('\n'.join(out) + '\n')
@@ -882,6 +911,7 @@ def main():
     s.add_argument('--stamp', required=True)
     s.add_argument('--rows', required=True)
     s.add_argument('--rel')
+    s.add_argument('--notify')
     s.add_argument('--total', nargs=3, type=int, required=True)
     s.add_argument('--seconds', type=int, required=True)
     s.add_argument('--accel', default='?')
