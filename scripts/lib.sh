@@ -206,7 +206,17 @@ aa_ensure_source() {
 		[ -f "$AA_SRC/Makefile" ]; then
 		return 0
 	fi
+	# One unpack at a time (check.sh's prebuild and a stage may both get
+	# here): each would remove the other's half-done .unpack dir.  Its own
+	# descriptor, 8: aa_lock's 9 may hold the kunit lock.
 	mkdir -p "$AA_CACHE"
+	exec 8>"$AA_CACHE/.source.lock"
+	flock -w 1800 8 || aa_die "could not lock $AA_CACHE/.source.lock within 30 min"
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
+		[ -f "$AA_SRC/Makefile" ]; then
+		exec 8>&-
+		return 0
+	fi
 	rm -rf "$AA_CACHE"/.unpack.*
 	local tmp=$AA_CACHE/.unpack.$$
 	aa_info "unpacking $AA_SRC_TARBALL into $AA_SRC (once; about a minute)"
@@ -225,6 +235,7 @@ aa_ensure_source() {
 	mv "$tmp/linux-source-6.12" "$AA_SRC"
 	rmdir "$tmp"
 	echo "$want" >"$stamp"
+	exec 8>&-
 	aa_info "unpacked in $(aa_elapsed)"
 }
 
