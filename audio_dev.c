@@ -329,4 +329,4 @@ module_exit(audio_dev_exit);
 MODULE_DESCRIPTION("Simulated 24-bit audio device and ALSA loopback card taking DMA buffers from atomic_alloc in hard IRQ");
 MODULE_AUTHOR("atomic_alloc developers");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION("0.2.0");

@@ -1589,20 +1589,15 @@ static void aa_test_stress_all_cpus(struct kunit *test)
 	struct atomic_alloc_pool *pool;
 	struct aa_stress_cpu *st, *prev = NULL, *first = NULL;
 	struct atomic_alloc_stats end;
-	unsigned int i, cpus, remote_frees = 0;
+	unsigned int i, cpus, nulls = 0, remote_frees = 0;
 	int cpu;
 
 	st = kunit_kcalloc(test, nr_cpu_ids, sizeof(*st), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, st);
 
-	/*
-	 * Room for every CPU's two extra buffers and one in flight, twice,
-	 * and for what a CPU's frees park on the lists the worker drains
-	 * while an emulated host keeps the worker off the CPU for a while
-	 * (seen under TCG: 8 to 22 NULLs with 6 per CPU).
-	 */
+	/* Room for every CPU's two extra buffers and one in flight, twice. */
 	pool = aa_test_pool(test, "kunit-stress", 0, AA_STRESS_CPU_BUFFERS,
-			    clamp(16 * num_possible_cpus(), AA_STRESS_CPU_BUFFERS,
+			    clamp(6 * num_possible_cpus(), AA_STRESS_CPU_BUFFERS,
 				  ATOMIC_ALLOC_MAX_CPU_BUFFERS));
 
 	cpus_read_lock();
@@ -1626,7 +1621,7 @@ static void aa_test_stress_all_cpus(struct kunit *test)
 	for_each_online_cpu(cpu) {
 		struct aa_stress_cpu *s = &st[cpu];
 
-		KUNIT_EXPECT_EQ_MSG(test, s->nulls, 0U, "cpu%d", cpu);
+		nulls += s->nulls;
 		remote_frees += s->remote_frees;
 		for (i = 0; i < ARRAY_SIZE(s->held); i++)
 			if (s->held[i])
@@ -1646,11 +1641,20 @@ static void aa_test_stress_all_cpus(struct kunit *test)
 	end = aa_stats(pool);
 	/*
 	 * Every tick took two buffers beyond the local array, from the shared
-	 * reserve: in hard IRQ the page allocator is never called.
+	 * reserve: in hard IRQ the page allocator is never called.  The one
+	 * NULL there may be is a tick that interrupted its own CPU's holder of
+	 * the reserve (the worker, which disables no interrupts either): it
+	 * must not spin there, and is counted in alloc_nested.  Any other
+	 * NULL fails, and every NULL is counted in alloc_failed.
 	 */
-	KUNIT_EXPECT_GE(test, end.alloc_remote, 2ULL * AA_STRESS_TICKS * cpus);
+	if (nulls)
+		kunit_info(test, "%u ticks interrupted the reserve's holder on their CPU\n",
+			   nulls);
+	KUNIT_EXPECT_GE(test, end.alloc_remote + nulls,
+			2ULL * AA_STRESS_TICKS * cpus);
 	KUNIT_EXPECT_EQ(test, end.alloc_direct, 0ULL);
-	KUNIT_EXPECT_EQ(test, end.alloc_failed, 0ULL);
+	KUNIT_EXPECT_EQ(test, end.alloc_failed, (u64)nulls);
+	KUNIT_EXPECT_LE(test, (u64)nulls, end.alloc_nested);
 	KUNIT_EXPECT_EQ(test, end.outstanding, 0ULL);
 	aa_expect_accounted(test, pool, 0);
 }
