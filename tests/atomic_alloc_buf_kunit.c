@@ -426,8 +426,9 @@ static void ab_test_orphan(struct kunit *test)
 					 .buffer_bytes = AB_PERIOD_BYTES };
 	unsigned int stride = ALIGN(AB_PERIOD_BYTES, ATOMIC_ALLOC_MIN_ALIGN);
 	struct atomic_alloc_pool *pool;
-	unsigned int per_page, i, n, got;
+	unsigned int per_page, i, n, got, reused = 0;
 	struct page *ref;
+	u64 freed;
 	void **bufs;
 
 	p.order = ab_order_for(stride);
@@ -439,25 +440,34 @@ static void ab_test_orphan(struct kunit *test)
 	bufs = kunit_kcalloc(test, n, sizeof(*bufs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, bufs);
 
-	/* On one CPU: its array holds the siblings, the drain below meets them. */
-	migrate_disable();
+	/*
+	 * The pool filled this CPU's array with one whole page.  Preemption
+	 * stays off until that array is empty: this CPU's refill worker must
+	 * not push fresh buffers on top of the siblings and bury them there
+	 * (a slow kernel lets it run, PREEMPT_RT and KASAN ones do).
+	 */
+	preempt_disable();
 	bufs[0] = atomic_alloc_buf(pool, 0);
 	if (!bufs[0])
-		migrate_enable();
+		preempt_enable();
 	KUNIT_ASSERT_NOT_NULL(test, bufs[0]);
 	ref = virt_to_head_page(bufs[0]);
 	get_page(ref);
 	atomic_alloc_buf_free(pool, bufs[0]);
+	freed = ab_stats(pool).freed;
 
 	/* Whatever is handed out now, none of it is from that page. */
 	for (got = 0; got < n; got++) {
-		bufs[got] = atomic_alloc_buf(pool, GFP_KERNEL);
+		bufs[got] = atomic_alloc_buf(pool, 0);
 		if (!bufs[got])
 			break;
-		KUNIT_EXPECT_PTR_NE(test, virt_to_head_page(bufs[got]), ref);
+		reused += virt_to_head_page(bufs[got]) == ref;
 	}
-	migrate_enable();
-	KUNIT_EXPECT_GT(test, got, per_page);
+	preempt_enable();
+	KUNIT_EXPECT_EQ(test, reused, 0U);
+	/* Each sibling was met, taken back at once and counted as freed. */
+	KUNIT_EXPECT_EQ(test, ab_stats(pool).freed - freed, (u64)per_page - 1);
+	KUNIT_EXPECT_GT(test, got, 0U);
 	for (i = 0; i < got; i++)
 		atomic_alloc_buf_free(pool, bufs[i]);
 	atomic_alloc_flush(pool);
