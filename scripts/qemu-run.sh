@@ -9,6 +9,16 @@
 # lib.sh; AA_ACCEL=tcg|kvm forces one).  Extra kernel arguments can be given
 # in AA_KERNEL_ARGS.
 #
+# tsc=reliable: under TCG the emulated TSC drifts from the emulated HPET
+# when a vCPU is kept busy (the NMI storm does that), the clocksource
+# watchdog then marks the TSC unstable and flips sched_clock's static key
+# while the storm runs, and QEMU 7.2 has been seen to lose the guest in that
+# code patching: it vanishes without a kernel message.  The TSC is the
+# clocksource anyway; only the watchdog's runtime switch goes.
+#
+# QEMU logs CPU resets to LOG.qemu (-d cpu_reset), so that a guest that
+# vanished can be told from one that panicked: "Triple fault" is there.
+#
 # Exit 0 when the guest printed "AA-END rc=0"; otherwise a one-line reason
 # with the log path on stderr and exit 1 (guest failed or never finished) or
 # 3 (timed out).
@@ -34,7 +44,8 @@ mkdir -p "$(dirname "$log")"
 
 cmd=(qemu-system-x86_64 "${accel[@]}" -smp 4 -m 1024 -nographic -no-reboot
 	-nic none -kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 panic=-1 loglevel=8 printk.devkmsg=on ${AA_KERNEL_ARGS:-}"
+	-d cpu_reset -D "$log.qemu"
+	-append "console=ttyS0 panic=-1 loglevel=8 printk.devkmsg=on tsc=reliable ${AA_KERNEL_ARGS:-}"
 	"$@")
 aa_info "booting $(basename "$kernel") (${accel[1]}), timeout ${tmo}s, log $log"
 # run_guest: one boot, output to $log; sets rc.
@@ -59,6 +70,7 @@ run_guest
 # status does not tell: with panic=-1 and -no-reboot a panic exits 0.
 if ! grep -a -q 'AA-BEGIN' "$log"; then
 	mv "$log" "$log.boot1"
+	mv "$log.qemu" "$log.qemu.boot1" 2>/dev/null || true
 	echo "atomic_alloc: note: the guest died during boot, before the scenario started (qemu exit $rc); booting once more; first log: $log.boot1" >&2
 	run_guest
 fi
@@ -71,7 +83,10 @@ end=$(tr -d '\r' <"$log" | sed -n 's/^.*AA-END rc=\([0-9]*\).*$/\1/p' | tail -n 
 if [ -z "$end" ]; then
 	reason="the guest never printed AA-END"
 	grep -a -q 'Kernel panic' "$log" && reason="the guest kernel panicked"
-	echo "atomic_alloc: error: $reason (qemu exit $rc after $(aa_elapsed)); log: $log" >&2
+	grep -a -q 'Triple fault' "$log.qemu" 2>/dev/null &&
+		reason="the guest reset itself (triple fault, see $log.qemu)"
+	echo "atomic_alloc: error: $reason (qemu exit $rc after $(aa_elapsed)); log: $log; its last lines:" >&2
+	tr -d '\r' <"$log" | tail -n 12 | sed 's/^/  | /' >&2
 	exit 1
 fi
 if [ "$end" != 0 ]; then
