@@ -42,7 +42,10 @@ rel() {
 # here).  Left out: slab and percpu backing pages, which outlive the
 # objects whose allocation caused them (objects are kmemleak's job), and
 # the stack depot's pools, which KASAN, kmemleak and page_owner fill with
-# the stacks of whatever code allocates (kernel metadata, never freed).
+# the stacks of whatever code allocates (kernel metadata, never freed),
+# and kernel page tables: the PTE pages vmalloc() creates for its area
+# (the ALSA suite's snd_pcm_lib_malloc_pages() does) stay when the area is
+# vfree()d, on every kernel, whoever caused them.
 PO=/sys/kernel/debug/page_owner_stacks/show_stacks
 owner_pages() {
 	awk -v want="$1" -v show="${2:-}" '
@@ -57,7 +60,7 @@ owner_pages() {
 			next
 		}
 		{ blk = blk $0 "\n" }
-		/allocate_slab|new_slab|pcpu_|stack_depot_save/ { skip = 1 }
+		/allocate_slab|new_slab|pcpu_|stack_depot_save|__pte_alloc_kernel|__pmd_alloc|__pud_alloc|__p4d_alloc/ { skip = 1 }
 		want == "loaded" && / \[atomic_alloc( [0-9a-f]+)?\]$/ { hit = 1 }
 		want == "unloaded" && /^ *0xffffffff[c-f][0-9a-f]+$/ { hit = 1 }
 		END { if (!show) print n + 0 }' $PO
