@@ -296,6 +296,15 @@ python3 "$here/results.py" status || {
 	failed_stages+=("(stale results, AA_RESULTS_STRICT=1)")
 }
 if [ "${#failed_stages[@]}" -gt 0 ]; then
+	# What failed, near the end, where a CI page that shows only the
+	# tail of the output still has it.
+	echo "=== what failed ==="
+	for name in "${failed_stages[@]}"; do
+		f=$AA_LOGS/stage-$name.out
+		[ -f "$f" ] || continue
+		grep -a -E '^not ok |Failures: |^atomic_alloc: error: ' "$f" |
+			head -n 8 | sed "s/^/$name: /"
+	done
 	echo "failed stages: ${failed_stages[*]} (see the logs above)"
 fi
 [ "$total_skip" -eq 0 ] || echo "skipped KUnit cases: $total_skip (not counted below)"
