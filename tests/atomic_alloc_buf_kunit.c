@@ -10,7 +10,6 @@
 #include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/dma-mapping.h>
-#include <linux/fault-inject.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
@@ -20,6 +19,7 @@
 
 #include "atomic_alloc.h"
 #include "atomic_alloc_priv.h"
+#include "atomic_alloc_kunit_fault.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
@@ -88,29 +88,6 @@ static void ab_expect_accounted(struct kunit *test,
 	KUNIT_EXPECT_EQ(test, (u64)(atomic_alloc_pool_pages(pool) >> order) *
 			per_page, st.available + st.outstanding);
 	KUNIT_EXPECT_GE(test, atomic_alloc_overflow_count(pool), 0L);
-}
-
-static void ab_fail_refill_off(void *unused)
-{
-#ifdef CONFIG_FAULT_INJECTION
-	atomic_alloc_fail_refill.probability = 0;
-	atomic_set(&atomic_alloc_fail_refill.times, 1);
-#endif
-}
-
-static void ab_fail_refill_on(struct kunit *test)
-{
-#ifdef CONFIG_FAULT_INJECTION
-	atomic_alloc_fail_refill.verbose = 0;
-	atomic_alloc_fail_refill.interval = 1;
-	atomic_alloc_fail_refill.probability = 100;
-	atomic_set(&atomic_alloc_fail_refill.times, -1);
-	KUNIT_ASSERT_EQ(test, 0,
-			kunit_add_action_or_reset(test, ab_fail_refill_off,
-						  NULL));
-#else
-	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
-#endif
 }
 
 static int ab_cmp_ptr(const void *a, const void *b)
@@ -381,7 +358,7 @@ static void ab_test_shrink_keeps_busy_page(struct kunit *test)
 	p.cpu_buffers = per_page;
 	p.shared_buffers = per_page;
 	pool = ab_pool(test, &p);
-	ab_fail_refill_on(test);
+	aa_kunit_fail_refill_on(test);
 	n = min(4 * per_page, (unsigned int)AB_MAX_BUFS);
 	bufs = kunit_kcalloc(test, n, sizeof(*bufs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, bufs);

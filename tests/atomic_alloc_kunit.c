@@ -19,7 +19,6 @@
 #include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
-#include <linux/fault-inject.h>
 #include <linux/hrtimer.h>
 #include <linux/iopoll.h>
 #include <linux/kthread.h>
@@ -30,6 +29,7 @@
 
 #include "atomic_alloc.h"
 #include "atomic_alloc_priv.h"
+#include "atomic_alloc_kunit_fault.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
@@ -100,31 +100,6 @@ static void aa_expect_accounted(struct kunit *test,
 static u64 aa_refill_failed(struct atomic_alloc_pool *pool)
 {
 	return aa_stats(pool).refill_failed;
-}
-
-/* ---- Fault injection: make the refill worker's allocations fail ---- */
-
-static void aa_fail_refill_off(void *unused)
-{
-#ifdef CONFIG_FAULT_INJECTION
-	atomic_alloc_fail_refill.probability = 0;
-	atomic_set(&atomic_alloc_fail_refill.times, 1);
-#endif
-}
-
-static void aa_fail_refill_on(struct kunit *test)
-{
-#ifdef CONFIG_FAULT_INJECTION
-	atomic_alloc_fail_refill.verbose = 0;
-	atomic_alloc_fail_refill.interval = 1;
-	atomic_alloc_fail_refill.probability = 100;
-	atomic_set(&atomic_alloc_fail_refill.times, -1);
-	KUNIT_ASSERT_EQ(test, 0,
-			kunit_add_action_or_reset(test, aa_fail_refill_off,
-						  NULL));
-#else
-	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
-#endif
 }
 
 /* ---- Test hooks inside the pool ---- */
@@ -493,7 +468,7 @@ static void aa_test_direct_context(struct kunit *test)
 	    !IS_ENABLED(CONFIG_LOCKDEP))
 		kunit_skip(test, "without lockdep a raw spinlock with IRQs on is invisible");
 	pool = aa_test_pool(test, "kunit-ctx", 0, 4, 2);
-	aa_fail_refill_on(test);
+	aa_kunit_fail_refill_on(test);
 
 	switch (c->kind) {
 	case AA_CTX_TASK:
@@ -551,7 +526,7 @@ static void aa_test_tiers_in_order(struct kunit *test)
 	u64 n;
 
 	pool = aa_test_pool(test, "kunit-tiers", 0, 4, 3);
-	aa_fail_refill_on(test);
+	aa_kunit_fail_refill_on(test);
 
 	migrate_disable();
 	got += aa_alloc_n(pool, pages + got, 4, 0);
@@ -599,7 +574,7 @@ static void aa_test_hardirq_exhaustion(struct kunit *test)
 	int cpu = cpumask_first(cpu_online_mask);
 
 	pool = aa_test_pool(test, "kunit-irqempty", 0, 4, 2);
-	aa_fail_refill_on(test);
+	aa_kunit_fail_refill_on(test);
 	ctx = aa_irq_alloc_on(test, pool, cpu, 7, GFP_ATOMIC);
 	st = aa_stats(pool);
 	aa_free_all(pool, ctx->pages, ctx->got);
@@ -655,7 +630,7 @@ static void aa_test_direct_gfp_masked(struct kunit *test)
 	if (!IS_ENABLED(CONFIG_ZONE_DMA32))
 		kunit_skip(test, "needs ZONE_DMA32");
 	pool = aa_test_create(test, &p);
-	aa_fail_refill_on(test);
+	aa_kunit_fail_refill_on(test);
 	aa_gfp_capture = (struct aa_gfp_capture){ .pool = pool, .task = current };
 	aa_set_hook(test, aa_gfp_hook);
 
@@ -883,14 +858,14 @@ static void aa_test_overflow_from_hardirq(struct kunit *test)
 	unsigned int got;
 	u64 released;
 
-	aa_fail_refill_on(test);
+	aa_kunit_fail_refill_on(test);
 	ctx = aa_irq_ctx(test, pool);
 	/* 2 local + 1 shared + 2 from the page allocator, in task context. */
 	migrate_disable();
 	got = aa_alloc_n(pool, ctx->pages, 5, GFP_KERNEL);
 	migrate_enable();
 	KUNIT_ASSERT_EQ(test, got, 5U);
-	aa_fail_refill_off(NULL);
+	aa_kunit_fail_refill_off(NULL);
 	atomic_alloc_flush(pool);
 	released = aa_stats(pool).released;
 
@@ -964,7 +939,7 @@ static void aa_test_overflow_count_order(struct kunit *test)
 
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "needs two online CPUs");
-	aa_fail_refill_on(test);
+	aa_kunit_fail_refill_on(test);
 	init_completion(&op.done);
 	/* Stay off the CPU that will spin inside the pool. */
 	migrate_disable();
@@ -1048,7 +1023,7 @@ static void aa_test_refill_reuses_surplus(struct kunit *test)
 	u64 refilled, ovf;
 	int cpu;
 
-	aa_fail_refill_on(test);
+	aa_kunit_fail_refill_on(test);
 	refilled = aa_stats(pool).refilled;
 	migrate_disable();
 	cpu = smp_processor_id();
@@ -1096,7 +1071,7 @@ static void aa_test_refill_failure_recovers(struct kunit *test)
 	int cpu;
 	u64 n;
 
-	aa_fail_refill_on(test);
+	aa_kunit_fail_refill_on(test);
 	migrate_disable();
 	cpu = smp_processor_id();
 	got += aa_alloc_n(pool, pages + got, 8, 0);
@@ -1110,7 +1085,7 @@ static void aa_test_refill_failure_recovers(struct kunit *test)
 	aa_expect_accounted(test, pool, 0);
 
 	/* Recovery: within the worker's backoff (at most a second). */
-	aa_fail_refill_off(NULL);
+	aa_kunit_fail_refill_off(NULL);
 	KUNIT_EXPECT_TRUE(test, aa_wait_until(atomic_alloc_cpu_level, level,
 					      level == 8, pool, cpu));
 	aa_free_all(pool, pages, got);
@@ -1145,7 +1120,7 @@ static void aa_test_refill_shared_race(struct kunit *test)
 	aa_race_pool = pool;
 	aa_race_n = 0;
 	aa_set_hook(test, aa_refill_race_hook);
-	aa_fail_refill_on(test);
+	aa_kunit_fail_refill_on(test);
 	migrate_disable();
 	cpu = smp_processor_id();
 	/* 2 local + 4 shared + 2 direct: the reserve is empty now. */
@@ -1154,7 +1129,7 @@ static void aa_test_refill_shared_race(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, got, 8U);
 	/* Now let the worker gather; the hook frees all 8 before it pushes. */
 	aa_race_n = got;
-	aa_fail_refill_off(NULL);
+	aa_kunit_fail_refill_off(NULL);
 	atomic_alloc_refill_now(pool, cpu);
 	KUNIT_EXPECT_EQ(test, aa_race_n, 0U);
 	KUNIT_EXPECT_EQ(test, aa_stats(pool).outstanding, 0ULL);
@@ -1263,7 +1238,7 @@ static void aa_test_hotplug_failed_fill(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, atomic_alloc_shared_level(pool), 2U);
 
 	/* The page allocator fails while the CPU comes up... */
-	aa_fail_refill_on(test);
+	aa_kunit_fail_refill_on(test);
 	KUNIT_ASSERT_EQ(test, add_cpu(cpu), 0);
 	h->offline = false;
 	/* ...so the prepare step could not fill it: */
@@ -1278,7 +1253,7 @@ static void aa_test_hotplug_failed_fill(struct kunit *test)
 	 * ...and works again: the worker fills the array without any
 	 * allocation on that CPU asking for it.
 	 */
-	aa_fail_refill_off(NULL);
+	aa_kunit_fail_refill_off(NULL);
 	KUNIT_EXPECT_TRUE(test, aa_wait_until(atomic_alloc_cpu_level, level,
 					      level == 8, pool, cpu));
 	KUNIT_EXPECT_EQ(test, aa_stats(pool).alloc_local +
@@ -1296,7 +1271,7 @@ static void aa_test_shrinker_keeps_reserve(struct kunit *test)
 	unsigned int got = 0;
 
 	pool = aa_test_pool(test, "kunit-shrink", 0, 4, 4);
-	aa_fail_refill_on(test);
+	aa_kunit_fail_refill_on(test);
 
 	migrate_disable();
 	/* 4 local, 4 shared, 4 from the page allocator... */
