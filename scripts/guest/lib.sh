@@ -121,6 +121,29 @@ used_kb() {
 	echo $(($(meminfo MemTotal) - $(meminfo MemFree) - _pcp))
 }
 
+# settled_used_kb: used_kb once what rmmod left to deferred work is done
+# (RCU callbacks and workqueues free module memory, kernfs nodes and the
+# pools' last pages some time after rmmod returns): the lowest of up to
+# six readings a second apart, stopping at one no lower than the last.
+settled_used_kb() {
+	_best=$(used_kb) _i=0
+	while [ $_i -lt 5 ]; do
+		sleep 1
+		_u=$(used_kb)
+		[ "$_u" -lt "$_best" ] || break
+		_best=$_u _i=$((_i + 1))
+	done
+	echo "$_best"
+}
+
+# meminfo_growth BEFORE AFTER: the /proc/meminfo lines (two saved copies)
+# that grew by more than 256 kB, to tell where used memory went.
+meminfo_growth() {
+	awk 'NR == FNR { a[$1] = $2; next }
+	     ($1 in a) && $2 - a[$1] > 256 {
+		printf "  %s %d -> %d kB\n", $1, a[$1], $2 }' "$1" "$2"
+}
+
 # The simulated audio device's own debugfs directory; "pool" in it is a
 # symlink to its test-signal pool's directory under $DBG.
 AUDIO=/sys/kernel/debug/atomic_alloc_audio
