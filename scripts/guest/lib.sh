@@ -121,11 +121,14 @@ used_kb() {
 	echo $(($(meminfo MemTotal) - $(meminfo MemFree) - _pcp))
 }
 
-# settled_used_kb: used_kb once what rmmod left to deferred work is done
-# (RCU callbacks and workqueues free module memory, kernfs nodes and the
-# pools' last pages some time after rmmod returns): the lowest of up to
-# six readings a second apart, stopping at one no lower than the last.
+# settled_used_kb: used_kb with the reclaimable caches dropped, once what
+# rmmod left to deferred work is done (RCU callbacks and workqueues free
+# module memory, kernfs nodes and the pools' last pages some time after
+# rmmod returns): the lowest of up to six readings a second apart,
+# stopping at one no lower than the last.
 settled_used_kb() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
 	_best=$(used_kb) _i=0
 	while [ $_i -lt 5 ]; do
 		sleep 1
