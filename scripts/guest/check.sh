@@ -316,8 +316,10 @@ unload_audio
 # 1 MiB over 100 cycles, is about 2.5 pages lost per cycle, above the
 # 0.3-0.6 MB the figure moves by with no leak (measured, 6.12 and 6.12-rt).
 # Both readings wait for deferred frees to settle (settled_used_kb), and a
-# failure lists what grew in /proc/meminfo: one cold run on 6.1 read 13 MB
-# more after the 100 cycles, with every page back (cause not known).
+# failure lists what grew in /proc/meminfo: one cold run on 6.1 failed
+# because its reading after the warm-up was 13 MB lower than in every other
+# run (81.9 against about 95 MB; after the 100 cycles it read the usual
+# 95 MB, every page back).  Cause not known.
 cycle_audio() {
 	_n=0
 	while [ "$_n" -lt "$1" ]; do
