@@ -344,7 +344,14 @@ aa_accel_args() {
 	fi
 	case $accel in
 	kvm) echo "-accel kvm -cpu host" ;;
-	tcg) echo "-accel tcg -cpu max" ;;
+	# No cmpxchg16b under TCG: QEMU 7.2 computes the flags after it from a
+	# stale cc_op, so an interrupt or NMI taken right after one saves and
+	# restores garbage EFLAGS (TF set: a #DB in the NMI entry, then an
+	# Oops).  SLUB's kmalloc() fast path uses it, and the NMI storm hits
+	# it on the CPU it aims at.  Without CX16 the kernel takes its own
+	# fallback.  See Documentation/atomic_alloc.rst, "Why not the
+	# alternatives".
+	tcg) echo "-accel tcg -cpu max,-cx16" ;;
 	*) aa_die "AA_ACCEL must be kvm or tcg, not '$accel'" ;;
 	esac
 }

@@ -14,7 +14,9 @@
 # watchdog then marks the TSC unstable and flips sched_clock's static key
 # while the storm runs, and QEMU 7.2 has been seen to lose the guest in that
 # code patching: it vanishes without a kernel message.  The TSC is the
-# clocksource anyway; only the watchdog's runtime switch goes.
+# clocksource anyway; only the watchdog's runtime switch goes.  (That
+# death may also have been the cmpxchg16b flags bug that aa_accel_args
+# now avoids with -cx16: PREEMPT_RT need not print an Oops before it dies.)
 #
 # QEMU logs CPU resets to LOG.qemu (-d cpu_reset), so that a guest that
 # vanished can be told from one that panicked: "Triple fault" is there.
