@@ -302,7 +302,7 @@ if [ "${#failed_stages[@]}" -gt 0 ]; then
 	for name in "${failed_stages[@]}"; do
 		f=$AA_LOGS/stage-$name.out
 		[ -f "$f" ] || continue
-		grep -a -E '^not ok |Failures: |^atomic_alloc: error: ' "$f" |
+		grep -a -E '(^| )not ok |Failures: |^atomic_alloc: error: ' "$f" |
 			head -n 8 | sed "s/^/$name: /"
 	done
 	echo "failed stages: ${failed_stages[*]} (see the logs above)"
