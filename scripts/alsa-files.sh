@@ -53,7 +53,9 @@ for b in aplay arecord speaker-test chrt; do
 		libs+=("$lib")
 	done < <(ldd "$p" | grep -o '/[^ ]*' | sort -u)
 done
-gcc_s=$(ldconfig -p | awk '/libgcc_s\.so\.1 .*x86-64/ { print $NF; exit }')
+# awk reads to the end: with pipefail, an awk that exits at the first match
+# can kill ldconfig with SIGPIPE, and set -e would end this script silently.
+gcc_s=$(ldconfig -p | awk '/libgcc_s\.so\.1 .*x86-64/ && !n++ { print $NF }')
 [ -n "$gcc_s" ] || gcc_s=$(ls /lib/x86_64-linux-gnu/libgcc_s.so.1 2>/dev/null || true)
 [ -n "$gcc_s" ] || aa_die "libgcc_s.so.1 not found (package libgcc-s1)"
 libs+=("$gcc_s")
@@ -119,7 +121,7 @@ EOF
 	# aplay must read each as the format its .info names.
 	for w in "$wavs.tmp"/*.wav; do
 		want=$(sed -n 's/^format: //p' "${w%.wav}.info")
-		got=$(aplay -D null "$w" -d 1 2>&1 | head -n 1)
+		got=$(aplay -D null "$w" -d 1 2>&1 | sed -n 1p)
 		case $want:$got in
 		S24_LE:*"Signed 24 bit Little Endian, Rate"*) ;;
 		S24_3LE:*"Signed 24 bit Little Endian in 3bytes"*) ;;

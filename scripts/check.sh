@@ -302,8 +302,11 @@ if [ "${#failed_stages[@]}" -gt 0 ]; then
 	for name in "${failed_stages[@]}"; do
 		f=$AA_LOGS/stage-$name.out
 		[ -f "$f" ] || continue
-		grep -a -E '(^| )not ok |Failures: |^atomic_alloc: error: ' "$f" |
-			head -n 8 | sed "s/^/$name: /"
+		why=$(grep -a -E '(^| )not ok |Failures: |^atomic_alloc: error: ' "$f" |
+			sed -n 1,8p)
+		# Nothing said why: its last lines, then.
+		[ -n "$why" ] || why=$(grep -a -v '^AA-' "$f" | tail -n 6)
+		printf '%s\n' "$why" | sed "s/^/$name: /"
 	done
 	echo "failed stages: ${failed_stages[*]} (see the logs above)"
 fi

@@ -78,7 +78,7 @@ if ! command -v dkms >/dev/null 2>&1; then
 	fi
 fi
 aa_need_cmd dkms modinfo rsync
-aa_info "$(dkms --version 2>/dev/null | head -n 1), kernel $release, log $log"
+aa_info "$(dkms --version 2>/dev/null | sed -n 1p), kernel $release, log $log"
 
 aa_lock dkms
 marker=.atomic_alloc-dkms-check
@@ -87,7 +87,7 @@ key=$dkms_tree/mok.key
 cert=$dkms_tree/mok.pub
 
 known() {
-	dkms status -m "$name" -v "$version" 2>/dev/null | grep -q .
+	[ -n "$(dkms status -m "$name" -v "$version" 2>/dev/null)" ]
 }
 
 # A copy or registration left by an interrupted run of this script is
@@ -158,7 +158,7 @@ if [ "$ok" = yes ]; then
 	*) aa_fail "dkms status says installed for $release (got '$st')" ;;
 	esac
 	for m in "${modules[@]}"; do
-		f=$(find "$dest" -maxdepth 1 -name "$m.ko*" 2>/dev/null | head -n 1)
+		f=$(find "$dest" -maxdepth 1 -name "$m.ko*" -print -quit 2>/dev/null)
 		if [ -z "$f" ]; then
 			aa_fail "$m.ko installed in $dest"
 			continue
@@ -227,7 +227,7 @@ left=""
 known && left="$left dkms still lists $name/$version;"
 [ -e "$src" ] && left="$left $src exists;"
 for m in "${modules[@]}"; do
-	if find "$dest" -maxdepth 1 -name "$m.ko*" 2>/dev/null | grep -q .; then
+	if [ -n "$(find "$dest" -maxdepth 1 -name "$m.ko*" -print -quit 2>/dev/null)" ]; then
 		left="$left $dest/$m.ko* still there;"
 	fi
 done

@@ -60,7 +60,7 @@ timeout -k 10 "${AA_BUILD_TIMEOUT:-900}" \
 rc=$?
 set -e
 if [ "$rc" -ne 0 ] || grep -E -i -q 'warning:|error' "$blog"; then
-	grep -E -i 'error|warning:' "$blog" | head -n 20 >&2 || tail -n 20 "$blog" >&2
+	grep -m 20 -E -i 'error|warning:' "$blog" >&2 || tail -n 20 "$blog" >&2
 	aa_fail "example build clean against $release (make exit $rc; log: $blog)"
 	aa_fail "guest finished (not booted: no example module)"
 	aa_finish

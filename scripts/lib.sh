@@ -64,6 +64,21 @@ aa_info() {
 	echo "atomic_alloc: $*" >&2
 }
 
+# Under set -e a failed command ends a script without a word of its own, and
+# a stage that dies so shows nothing in check.sh's "what failed" block: name
+# the command.  Only while -e is on: a failure in a set +e stretch, or in a
+# command substitution (which does not inherit -e), is the script's to handle.
+aa_errexit_report() {
+	case $- in *e*) ;; *) return 0 ;; esac
+	echo "atomic_alloc: error: ${3##*/} line $4: '$2' exited $1 (set -e ends the script)" >&2
+}
+case $- in
+*e*)
+	set -E
+	trap 'aa_errexit_report "$?" "$BASH_COMMAND" "${BASH_SOURCE[0]}" "$LINENO"' ERR
+	;;
+esac
+
 aa_need_cmd() {
 	local c
 	for c in "$@"; do
@@ -394,7 +409,7 @@ aa_check_build_warnings() {
 	if [ -z "$w" ]; then
 		aa_pass "no compiler warning in atomic_alloc's files"
 	else
-		printf '%s\n' "$w" | head -n 20 >&2
+		printf '%s\n' "$w" | sed -n 1,20p >&2
 		aa_fail "no compiler warning in atomic_alloc's files ($(printf '%s\n' "$w" | wc -l) found, log: $1)"
 	fi
 }

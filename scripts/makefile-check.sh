@@ -112,7 +112,7 @@ for t in /usr/src/linux-headers-*; do
 done
 expect "a bad KDIR lists every installed tree and an apt-get line for 6.1 rt" \
 	"$tmp/badkdir.out" "${pats[@]}"
-if grep 'apt-get install' "$tmp/badkdir.out" | grep -q -E 'linux-headers-6\.12|linux-headers-amd64'; then
+if grep -q -E 'apt-get install.*(linux-headers-6\.12|linux-headers-amd64)' "$tmp/badkdir.out"; then
 	aa_fail "a bad 6.1 rt KDIR is not told to install 6.12 or generic headers"
 else
 	aa_pass "a bad 6.1 rt KDIR is not told to install 6.12 or generic headers"

@@ -63,7 +63,7 @@ warn_dirty() {
 stamp_new_reports() {
 	local marker=$1 begin=$2 by=$3 f kernel line n=0
 	while IFS= read -r f; do
-		kernel=$(sed -n '1,5s/^# .*: \([^ ,]*\), QEMU.*/\1/p; 1,5s/^Kernel \([^ ]*\) (Debian stock).*/\1/p' "$f" | head -n 1)
+		kernel=$(sed -n '1,5s/^# .*: \([^ ,]*\), QEMU.*/\1/p; 1,5s/^Kernel \([^ ]*\) (Debian stock).*/\1/p' "$f" | sed -n 1p)
 		line=$(python3 "$results" stamp --end "$begin" \
 			--kernel "${kernel:-unknown}" --qemu "$(qemu_version)" --by "$by")
 		python3 "$results" add-stamp "$f" "$line"

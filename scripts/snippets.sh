@@ -76,7 +76,7 @@ while read -r name where count; do
 		}' "$work/messages")
 	if [ -n "$hits" ]; then
 		printf '%s\n' "$hits" >>"$claimed"
-		printf '%s\n' "$hits" | head -n 10 >&2
+		printf '%s\n' "$hits" | sed -n 1,10p >&2
 		aa_fail "snippet $name ($where) builds W=1 without a warning (log: $log)"
 	elif [ ! -f "$work/src/$mod/$mod.ko" ]; then
 		aa_fail "snippet $name ($where) builds W=1 without a warning: no $mod.ko (log: $log)"
@@ -105,7 +105,7 @@ rest=$(grep -v -x -F -f "$claimed" "$work/messages" || true)
 if [ -z "$rest" ] && [ "$rc" -eq 0 ]; then
 	aa_pass "snippet build log clean (make exit 0)"
 else
-	printf '%s\n' "$rest" | head -n 10 >&2
+	printf '%s\n' "$rest" | sed -n 1,10p >&2
 	aa_fail "snippet build log clean (make exit $rc; log: $log)"
 fi
 aa_finish
