@@ -1080,8 +1080,8 @@ def main():
     L.append("**Every figure below comes from one boot of one guest under QEMU %s%s. "
              "Compare methods by their ratios within this run; the absolute times are "
              "emulated and hold for this run only.**"
-             % (a.qemu, " with TCG (full emulation, `-accel tcg -cpu max`)" if tcg
-                else " (%s)" % a.accel))
+             % (a.qemu, " with TCG (full emulation, `%s`)" % a.accel if tcg
+                else " (`%s`)" % a.accel))
     L.append("")
     L.append("- Kernel: Debian %s (stock image), %s CPUs (`-smp 4`), %s MiB; clocksource %s; "
              "preemption %s; init_on_alloc=%s (Debian's default: alloc_pages() zeroes every page)."
