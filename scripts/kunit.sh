@@ -5,7 +5,8 @@
 #
 # Run the project's KUnit suites in a 6.12 kernel under QEMU, in one of these
 # configurations (tests/.kunitconfig + tests/configs/CONFIG.config; arm64
-# ones also get tests/configs/arm64.config, what all arm64 kernels share):
+# ones also get tests/configs/arm64.config, x86_64 ones
+# tests/configs/x86_64.config: what the kernels of an arch share):
 #   smp         x86_64, lockdep with the PREEMPT_RT nesting rules
 #   rt          x86_64, PREEMPT_RT, lockdep, object debugging
 #   kcsan       x86_64, KCSAN with the interrupt watcher (data races),
@@ -78,6 +79,7 @@ arm64-*)
 	;;
 *)
 	arch=x86_64 cross="" qemu=qemu-system-x86_64
+	frags=("$AA_REPO/tests/configs/x86_64.config" "$frag")
 	;;
 esac
 for k in "$base" "${frags[@]}"; do
