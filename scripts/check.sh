@@ -85,11 +85,11 @@ STAGES=(
 	"kunit-smp $here/kunit.sh smp"
 	"kunit-rt $here/kunit.sh rt"
 	"kunit-kcsan $here/kunit.sh kcsan"
+	"kunit-debug $here/debug.sh"
 	"kunit-arm64-4k $here/kunit.sh arm64-4k"
 	"kunit-arm64-16k $here/kunit.sh arm64-16k"
 	"kunit-arm64-64k $here/kunit.sh arm64-64k"
 	"kunit-arm64-debug $here/kunit.sh arm64-debug"
-	"kunit-debug $here/debug.sh"
 )
 if [ -d "$here/check.d" ]; then
 	for f in "$here"/check.d/*.sh; do
@@ -177,8 +177,11 @@ run_stage() {
 	printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$p" "$f" "${s:-}" "$((SECONDS - t0))" >>"$results_rows"
 }
 
-# The KUnit kernels are built in the background while the guest stages
-# before them run (scripts/prebuild.sh; AA_PREBUILD=0 turns it off).
+# The KUnit kernels are built in the background, in the order of their
+# stages, while the guest stages before them run and while each KUnit
+# stage's guest runs (scripts/prebuild.sh; AA_PREBUILD=0 turns it off).
+# kunit-debug comes before the arm64 stages: its guest runs longest (about
+# ten minutes under TCG), and the arm64 kernels compile meanwhile.
 prebuild=()
 for entry in "${STAGES[@]}"; do
 	read -r -a cmd <<<"$entry"
