@@ -230,14 +230,21 @@ printf '%-18s %6s %6s %7s %7s  %s\n' stage passed failed skipped time log
 for r in "${rows[@]}"; do
 	echo "$r"
 done
-rel_rows=()
+# The guests' reliability rows (AA-REL) and notification latencies
+# (AA-NOTIFY), from every stage's output, in stage order.
+rel_rows=() notify_rows=()
 for entry in "${STAGES[@]}"; do
 	read -r -a cmd <<<"$entry"
 	f=$AA_LOGS/stage-${cmd[0]}.out
-	[ -f "$f" ] && wanted "${cmd[0]}" || continue
+	if [ ! -f "$f" ] || ! wanted "${cmd[0]}"; then
+		continue
+	fi
 	while IFS= read -r line; do
-		rel_rows+=("${cmd[0]}|${line#AA-REL }")
-	done < <(grep -a '^AA-REL ' "$f" || true)
+		case $line in
+		"AA-REL "*) rel_rows+=("${cmd[0]}|${line#AA-REL }") ;;
+		"AA-NOTIFY "*) notify_rows+=("${line#AA-NOTIFY }") ;;
+		esac
+	done < <(grep -a -E '^AA-(REL|NOTIFY) ' "$f" || true)
 done
 if [ "${#rel_rows[@]}" -gt 0 ]; then
 	echo
@@ -248,17 +255,6 @@ if [ "${#rel_rows[@]}" -gt 0 ]; then
 		printf '%-14s | %-30s | %-38s | %-62s | %s\n' "$st" "$a" "$b" "$c" "$d"
 	done
 fi
-
-notify_rows=()
-for entry in "${STAGES[@]}"; do
-	read -r -a cmd <<<"$entry"
-	f=$AA_LOGS/stage-${cmd[0]}.out
-	if [ -f "$f" ] && wanted "${cmd[0]}"; then
-		while IFS= read -r line; do
-			notify_rows+=("${line#AA-NOTIFY }")
-		done < <(grep -a '^AA-NOTIFY ' "$f" || true)
-	fi
-done
 
 # The results file of this run (see the top of this file).
 write_results() {
