@@ -180,8 +180,8 @@ run_stage() {
 # The KUnit kernels are built in the background, in the order of their
 # stages, while the guest stages before them run and while each KUnit
 # stage's guest runs (scripts/prebuild.sh; AA_PREBUILD=0 turns it off).
-# kunit-debug comes before the arm64 stages: its guest runs longest (about
-# ten minutes under TCG), and the arm64 kernels compile meanwhile.
+# kunit-debug comes before the arm64 stages: its guest runs longest (over
+# twenty minutes of a cold run, sharing the two cores with the arm64 builds).
 prebuild=()
 for entry in "${STAGES[@]}"; do
 	read -r -a cmd <<<"$entry"

@@ -104,8 +104,7 @@ fi
 # configuration waits); the shared source tree only while it builds: then
 # check.sh's prebuild compiles the next kernel while this one runs under
 # QEMU.  Build dir first, then tree, in every run.
-exec 7>"$bdir.lock"
-flock -w 3600 7 || aa_die "could not lock $bdir.lock within an hour"
+aa_lock_fd 7 "$bdir.lock"
 aa_lock kunit
 aa_ensure_source
 aa_seed_kunit_dir "$config" "$bdir"
@@ -123,12 +122,13 @@ fi
 # AA_KUNIT_BUILD_ONLY=1 (check.sh's prebuild, scripts/prebuild.sh): build
 # the kernel the run would build, print nothing, exit.  The run that follows
 # finds it built and only relinks what changed.
-bargs=(build "--arch=$arch" "--build_dir=$bdir" "--kunitconfig=$base")
+# What kunit.py build and kunit.py exec share.
+common=("--arch=$arch" "--build_dir=$bdir" "--kunitconfig=$base")
 for k in "${frags[@]}"; do
-	bargs+=("--kunitconfig=$k")
+	common+=("--kunitconfig=$k")
 done
-bargs+=("--jobs=$(nproc)")
-[ -z "$cross" ] || bargs+=("--cross_compile=$cross")
+[ -z "$cross" ] || common+=("--cross_compile=$cross")
+bargs=(build "${common[@]}" "--jobs=$(nproc)")
 if [ "$build_only" = 1 ]; then
 	cd "$AA_SRC"
 	exec timeout -k 30 "${AA_KUNIT_TIMEOUT:-2700}" \
@@ -143,14 +143,9 @@ else
 	# cheap pointer-authentication algorithm: TCG emulates QARMA slowly).
 	accel_line="-accel tcg"
 fi
-args=(exec "--arch=$arch" "--build_dir=$bdir" "--kunitconfig=$base")
-for k in "${frags[@]}"; do
-	args+=("--kunitconfig=$k")
-done
-args+=(
+args=(exec "${common[@]}"
 	"--qemu_args=-smp 4 -m 6144 $accel_line"
 	"--timeout=${AA_KUNIT_RUN_TIMEOUT:-1200}")
-[ -z "$cross" ] || args+=("--cross_compile=$cross")
 # kmemleak names each leak it finds (its call stack) instead of a count.
 if grep -q -x 'CONFIG_DEBUG_KMEMLEAK=y' "${frags[@]}"; then
 	args+=("--kernel_args=kmemleak.verbose=1")

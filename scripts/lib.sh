@@ -195,16 +195,23 @@ aa_release() {
 	echo "$best"
 }
 
+# aa_lock_fd FD FILE [SECONDS]: open FILE on descriptor FD and hold an
+# exclusive lock on it (waiting up to SECONDS, default an hour) until the
+# calling script exits or closes FD (exec FD>&-).  The descriptors in use:
+# 9 aa_lock, 8 aa_ensure_source, 7 kunit.sh's build directory.
+aa_lock_fd() {
+	local fd=$1 file=$2 secs=${3:-3600}
+	mkdir -p "$(dirname "$file")"
+	eval "exec $fd>\"\$file\""
+	flock -w "$secs" "$fd" ||
+		aa_die "could not lock $file within $secs s (another run holds it)"
+}
+
 # aa_lock NAME [DIR]: hold an exclusive lock (fd 9) on DIR/.NAME.lock (DIR:
 # $AA_CACHE) until the calling script exits, so that two runs do not share a
 # tree.
 aa_lock() {
-	local dir=${2:-$AA_CACHE}
-	mkdir -p "$dir"
-	exec 9>"$dir/.$1.lock"
-	if ! flock -w 3600 9; then
-		aa_die "could not lock $dir/.$1.lock within an hour"
-	fi
+	aa_lock_fd 9 "${2:-$AA_CACHE}/.$1.lock"
 }
 
 # aa_ensure_source: unpack /usr/src/linux-source-6.12.tar.xz into $AA_SRC
@@ -224,9 +231,7 @@ aa_ensure_source() {
 	# One unpack at a time (check.sh's prebuild and a stage may both get
 	# here): each would remove the other's half-done .unpack dir.  Its own
 	# descriptor, 8: aa_lock's 9 may hold the kunit lock.
-	mkdir -p "$AA_CACHE"
-	exec 8>"$AA_CACHE/.source.lock"
-	flock -w 1800 8 || aa_die "could not lock $AA_CACHE/.source.lock within 30 min"
+	aa_lock_fd 8 "$AA_CACHE/.source.lock" 1800
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
 		[ -f "$AA_SRC/Makefile" ]; then
 		exec 8>&-

@@ -4,6 +4,7 @@
 # record.sh check [--from-last-run] [--allow-failures]
 # record.sh bench [ARGS for scripts/bench.sh]
 # record.sh soak [SECONDS]
+# record.sh demo [ARGS for scripts/demo.sh]
 # record.sh memory [CONFIG] [--from-last-run]
 #
 # Re-record one kind of results into the repo, then regenerate the regions
@@ -19,6 +20,8 @@
 #           reports it wrote.
 #   soak    run scripts/soak.sh (it writes bench/results/soak-*.md); stamp
 #           the report.
+#   demo    run scripts/demo.sh --record (it writes bench/results/demo-*);
+#           stamp the report.
 #   memory  run scripts/kunit.sh CONFIG (arm64-64k unless named) and copy the
 #           memory-ratio report it wrote and stamped,
 #           $AA_RUN/results/memory-CONFIG.md, to bench/results/.
@@ -41,7 +44,7 @@ kind=${1:-}
 [ $# -gt 0 ] && shift
 
 usage() {
-	sed -n '3,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -63,7 +66,10 @@ warn_dirty() {
 stamp_new_reports() {
 	local marker=$1 begin=$2 by=$3 f kernel line n=0
 	while IFS= read -r f; do
-		kernel=$(sed -n '1,5s/^# .*: \([^ ,]*\), QEMU.*/\1/p; 1,5s/^Kernel \([^ ]*\) (Debian stock).*/\1/p' "$f" | sed -n 1p)
+		kernel=$(sed -n -e '1,5s/^# .*: \([^ ,]*\), QEMU.*/\1/p' \
+			-e '1,5s/^Kernel \([^ ]*\) (Debian stock).*/\1/p' \
+			-e "1,5s/^Run of commit .* on Debian's \([^ ]*\) under QEMU.*/\1/p" \
+			"$f" | sed -n 1p)
 		line=$(python3 "$results" stamp --end "$begin" \
 			--kernel "${kernel:-unknown}" --qemu "$(qemu_version)" --by "$by")
 		python3 "$results" add-stamp "$f" "$line"
@@ -105,12 +111,15 @@ check)
 	cp "$src" "$AA_REPO/results/check.md"
 	aa_info "recorded $src as results/check.md ($verdict)"
 	;;
-bench | soak)
+bench | soak | demo)
 	for a in "$@"; do
 		case $a in
-		--quick | --no-results) aa_die "record.sh bench records a full run; '$a' writes no results" ;;
+		--quick | --no-results | --record) aa_die "record.sh $kind records a full run; not '$a'" ;;
 		esac
 	done
+	if [ "$kind" = demo ]; then
+		set -- --record "$@"
+	fi
 	warn_dirty
 	mkdir -p "$AA_RUN/results" "$AA_REPO/bench/results"
 	begin=$AA_RUN/results/$kind.begin
