@@ -771,7 +771,7 @@ def stream_md(run):
                "period = one buffer (%s ns), ring %s, %d streams; guest time %s s for %s "
                "period interrupts (target %s)."
                % (s0.get("rate"), s0.get("channels"), s0.get("format"),
-                  s0.get("frames_per_buffer"), s0.get("buffer_bytes"),
+                  s0.get("period_frames"), s0.get("pool_buffer_bytes"),
                   s0.get("period_ns"), s0.get("ring_entries"), len(streams),
                   g.get("elapsed_s", "?"), tot["periods"], g.get("target_periods", "?")))
     out.append("")
@@ -786,7 +786,8 @@ def stream_md(run):
                    "DMA completion ran late). Neither is an allocation failure; each "
                    "handled period still allocated its buffer in the interrupt."
                    % (tot["periods"] / el,
-                      4 * 192000.0 / max(int(s0.get("frames_per_buffer", 1) or 1), 1),
+                      len(streams) * num(s0.get("rate"), 192000)
+                      / max(num(s0.get("period_frames"), 1), 1),
                       tot["timer_overruns"], tot["xrun_ring_full"]))
     ap = run.audio_pool
     if ap:

@@ -404,7 +404,7 @@ aa_probe_kvm() {
 
 # The extended regular expression of kernel splats (used by scan-log.sh).
 # shellcheck disable=SC2034
-AA_SPLAT_RE='WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible circular locking|inconsistent lock state|Invalid wait context|possible recursive locking|suspicious RCU usage|lock held when returning|sleeping function called from invalid context|scheduling while atomic|KASAN|UBSAN|kmemleak|pages never returned|refcount_t|list_add corruption|ODEBUG|DMA-API'
+AA_SPLAT_RE='WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible circular locking|inconsistent lock state|Invalid wait context|possible recursive locking|suspicious RCU usage|lock held when returning|sleeping function called from invalid context|scheduling while atomic|KASAN|UBSAN|kmemleak|pages never returned|refcount_t|list_add corruption|ODEBUG|DMA-API|unknown parameter'
 
 # aa_check_build_warnings LOG: one check, "no compiler warning in
 # atomic_alloc's files", over a kernel build log (kunit.py's or make's).

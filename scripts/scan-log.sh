@@ -6,7 +6,10 @@
 # Fail (exit 1) and print the offending lines when a kernel log holds a
 # splat: a WARNING, BUG, Oops, panic, lockdep or RCU report, a sleep in
 # atomic context, a KASAN/UBSAN/kmemleak/ODEBUG/DMA-API report, a refcount
-# or list corruption, or atomic_alloc's own "pages never returned".
+# or list corruption, atomic_alloc's own "pages never returned", or a
+# module parameter the module does not have ("unknown parameter 'x'
+# ignored": the kernel loads the module anyway, so a script that passes a
+# stale name would test the default instead, silently).
 #
 # A test that triggers a WARN on purpose first prints a line containing
 # "atomic_alloc-test: expect-warning"; each such line allows exactly one

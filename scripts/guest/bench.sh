@@ -45,7 +45,7 @@ find_audio() {
 }
 STREAMS=4
 # 192 kHz, 24 bit; see scripts/bench.sh for why 8 channels and order 0.
-AUDIO_ARGS="rate=192000 channels=8 format=s24_le order=0 period_frames=0 streams=$STREAMS"
+AUDIO_ARGS="rate=192000 channels=8 format=s24_le period_frames=0 streams=$STREAMS"
 
 cmdline=" $(cat /proc/cmdline) "
 # arg NAME DEFAULT: the value of NAME=... on the kernel command line.

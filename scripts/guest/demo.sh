@@ -67,7 +67,11 @@ NAIVE_ORDERS=$(arg aa_demo_naive 2,0)
 ALSA_WAV=$(arg aa_demo_wav s24_3le_192k_2ch)
 ALSA_PERIOD=$(arg aa_demo_alsa_period 256)
 STREAMS=4
-AUDIO_ARGS="streams=$STREAMS rate=192000 channels=$CHANNELS format=s24_le order=$ORDER period_frames=0"
+# The device's buffer is one period: 2^ORDER pages of S24_LE frames (4 bytes
+# a sample), so the pool streams buffers of the naive order-ORDER stream's size.
+PAGE_KB=$(sed -n '/^KernelPageSize:/{s/[^0-9]//g;p;q;}' /proc/self/smaps)
+FRAMES=$(( (${PAGE_KB:-4} * 1024 << ORDER) / (CHANNELS * 4) ))
+AUDIO_ARGS="streams=$STREAMS rate=192000 channels=$CHANNELS format=s24_le period_frames=$FRAMES"
 
 say() { echo "AA: $*"; }
 
