@@ -184,7 +184,14 @@ cleanup_fail() {
 preempt=$(uname -v | grep -o 'PREEMPT_RT' | head -n 1)
 rt=0
 [ "$preempt" = PREEMPT_RT ] && rt=1
-used_before=$(used_kb)
+# Both readings settled (caches dropped, deferred frees done, the lowest of
+# a few).  Still a coarse check: used_kb subtracts the per-CPU free lists,
+# read apart from MemFree, and after boot and after the order-2 streams
+# those lists hold megabytes that move between the two reads (three quick
+# demos: 876, 2720 and 3188 kB of growth, each with pages_held 0 and every
+# page returned).  The exact checks are pages_held, the unload message and
+# the labyrinth's release; this one catches a leak of megabytes.
+used_before=$(settled_used_kb)
 say "kernel $(uname -r)${preempt:+ ($preempt)}, $(grep -c ^processor /proc/cpuinfo) CPUs, $(($(meminfo MemTotal) / 1024)) MiB"
 echo "DEMOCFG kernel=$(uname -r) rt=$rt cpus=$(grep -c ^processor /proc/cpuinfo) mem_kb=$(meminfo MemTotal) seconds=$SECS streams=$STREAMS channels=$CHANNELS order=$ORDER naive_orders=$NAIVE_ORDERS"
 
@@ -434,10 +441,10 @@ if dmesg_new | grep -q "atomic_alloc: unloaded, all pages returned"; then
 else
 	not_ok "demo: atomic_alloc returned every page at unload"
 fi
-used_after=$(used_kb)
+used_after=$(settled_used_kb)
 echo "DEMOMEM used_before_kb=$used_before used_after_kb=$used_after"
 grew=$((used_after - used_before))
 [ "$grew" -ge 0 ] || grew=0
-expect_le "demo: used memory back to within 2 MiB of before the demo ($used_before -> $used_after kB)" \
-	"$grew" 2048
+expect_le "demo: used memory back to within 4 MiB of before the demo ($used_before -> $used_after kB)" \
+	"$grew" 4096
 aa_done
