@@ -1472,7 +1472,12 @@ static void aa_test_free_races_destroy(struct kunit *test)
 	wait_for_completion(&aa_drace.freed);
 	wait_for_completion(&aa_drace.destroyed);
 
-	KUNIT_EXPECT_LT(test, aa_drace.free_done_ns, aa_drace.destroy_done_ns);
+	/*
+	 * Not after: local_clock() can be coarse (the x86 KUnit kernels mark
+	 * the TSC unstable under TCG and run on refined-jiffies), and then
+	 * both ends may read the same value.
+	 */
+	KUNIT_EXPECT_LE(test, aa_drace.free_done_ns, aa_drace.destroy_done_ns);
 	/* The buffer came home before destroy looked: no zombie, no page left. */
 	KUNIT_EXPECT_EQ(test, atomic_alloc_zombies(), 0U);
 	atomic_alloc_flush_zombies();
