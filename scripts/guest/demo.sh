@@ -209,6 +209,8 @@ getkv "$AUDIO_DEV/stream0/stats" period_ns
 period_ns=$REPLY
 getkv "$AUDIO_DEV/stream0/stats" pool_buffer_bytes
 buffer_bytes=$REPLY
+expect_eq "demo: the pool's buffer is the naive order-$ORDER block's size" \
+	"$buffer_bytes" $((${PAGE_KB:-4} * 1024 << ORDER))
 getkv "$AUDIO_DEV/stream0/stats" period_frames
 frames=$REPLY
 say "audio device: $STREAMS streams, 192000 Hz, $CHANNELS channels, s24_le; one" \
