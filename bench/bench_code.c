@@ -176,7 +176,8 @@ static noinline bool bench_trace_pair(const struct bench_method *m)
 static bool bench_traced(const struct bench_method *m)
 {
 	static const char * const names[] = {
-		"timer", "floor", "floor_guarded", "atomic_alloc", "page_pool",
+		"timer", "floor", "floor_guarded", "floor_lockless",
+		"atomic_alloc", "page_pool",
 	};
 	unsigned int i;
 

@@ -16,7 +16,8 @@
  * Concurrency: the methods are created at load and destroyed at unload,
  * when no table runs.  A pair function runs on the bench CPU, in the
  * context bench_ctx.c chose; the floor's per-CPU array is touched by its own
- * CPU with IRQs off only.
+ * CPU with IRQs off only, the guarded and lock-free floors' by their own CPU
+ * with preemption disabled, from any context.
  */
 
 #include <linux/gfp.h>
@@ -135,6 +136,101 @@ static noinline bool bench_gfloor_push(struct page *page)
 	return done;
 }
 
+/*
+ * The floor as a lock-free LIFO list, the other way to be NMI-safe without
+ * disabling interrupts (SLUB's fast path, objpool): one per-CPU word holds
+ * the head page's pfn + 1 and a 24-bit tag that every change bumps; pop
+ * and push read it, link through page->private, and commit with a
+ * this_cpu_cmpxchg() that fails if anything on this CPU (an interrupt, an
+ * NMI) changed the list meanwhile.  Preemption is disabled around it so
+ * that only such nested callers can come in between (the tag cannot wrap
+ * there).  No level, no limit: the least such a list can do.
+ */
+#define BENCH_LL_TAG_BITS	24
+#define BENCH_LL_TAG_MASK	((1UL << BENCH_LL_TAG_BITS) - 1)
+
+static unsigned long __percpu *bench_llhead;
+
+static noinline struct page *bench_ll_pop(void)
+{
+	unsigned long old, new, pfn;
+	struct page *page;
+
+	preempt_disable();
+	for (;;) {
+		old = this_cpu_read(*bench_llhead);
+		pfn = old >> BENCH_LL_TAG_BITS;
+		if (unlikely(!pfn)) {
+			page = NULL;
+			break;
+		}
+		page = pfn_to_page(pfn - 1);
+		new = (READ_ONCE(page->private) << BENCH_LL_TAG_BITS) |
+		      ((old + 1) & BENCH_LL_TAG_MASK);
+		if (likely(this_cpu_cmpxchg(*bench_llhead, old, new) == old))
+			break;
+	}
+	preempt_enable();
+	return page;
+}
+
+static noinline void bench_ll_push(struct page *page)
+{
+	unsigned long old, new, pfn = page_to_pfn(page) + 1;
+
+	preempt_disable();
+	do {
+		old = this_cpu_read(*bench_llhead);
+		WRITE_ONCE(page->private, old >> BENCH_LL_TAG_BITS);
+		new = (pfn << BENCH_LL_TAG_BITS) |
+		      ((old + 1) & BENCH_LL_TAG_MASK);
+	} while (unlikely(this_cpu_cmpxchg(*bench_llhead, old, new) != old));
+	preempt_enable();
+}
+
+static void bench_ll_destroy(void)
+{
+	unsigned long *head, pfn;
+	struct page *page;
+	int cpu;
+
+	if (!bench_llhead)
+		return;
+	for_each_possible_cpu(cpu) {
+		head = per_cpu_ptr(bench_llhead, cpu);
+		while ((pfn = *head >> BENCH_LL_TAG_BITS)) {
+			page = pfn_to_page(pfn - 1);
+			*head = page->private << BENCH_LL_TAG_BITS;
+			page->private = 0;
+			__free_page(page);
+		}
+	}
+	free_percpu(bench_llhead);
+	bench_llhead = NULL;
+}
+
+static int bench_ll_create(void)
+{
+	unsigned long *head;
+	struct page *page;
+	int cpu, i;
+
+	bench_llhead = alloc_percpu(unsigned long);
+	if (!bench_llhead)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		head = per_cpu_ptr(bench_llhead, cpu);
+		for (i = 0; i < BENCH_FLOOR_SIZE; i++) {
+			page = alloc_page(GFP_KERNEL);
+			if (!page)
+				return -ENOMEM;
+			page->private = *head >> BENCH_LL_TAG_BITS;
+			*head = (page_to_pfn(page) + 1) << BENCH_LL_TAG_BITS;
+		}
+	}
+	return 0;
+}
+
 static void bench_floor_free(struct bench_floor __percpu **floor)
 {
 	struct bench_floor *f;
@@ -155,6 +251,7 @@ static void bench_floor_destroy(void)
 {
 	bench_floor_free(&bench_floor);
 	bench_floor_free(&bench_gfloor);
+	bench_ll_destroy();
 }
 
 static int bench_floor_fill(struct bench_floor __percpu **floor)
@@ -182,7 +279,9 @@ static int bench_floor_create(void)
 {
 	int err = bench_floor_fill(&bench_floor);
 
-	return err ? err : bench_floor_fill(&bench_gfloor);
+	if (!err)
+		err = bench_floor_fill(&bench_gfloor);
+	return err ? err : bench_ll_create();
 }
 
 /* ---- Pair functions ---- */
@@ -211,6 +310,16 @@ static bool bench_pair_gfloor(const struct bench_method *m)
 		return false;
 	if (!bench_gfloor_push(page))
 		__free_page(page);
+	return true;
+}
+
+static bool bench_pair_llfloor(const struct bench_method *m)
+{
+	struct page *page = bench_ll_pop();
+
+	if (!page)
+		return false;
+	bench_ll_push(page);
 	return true;
 }
 
@@ -327,6 +436,9 @@ const struct bench_code_fn bench_method_code[] = {
 	{ "bench_pair_gfloor", bench_pair_gfloor },
 	{ "bench_gfloor_pop", bench_gfloor_pop },
 	{ "bench_gfloor_push", bench_gfloor_push },
+	{ "bench_pair_llfloor", bench_pair_llfloor },
+	{ "bench_ll_pop", bench_ll_pop },
+	{ "bench_ll_push", bench_ll_push },
 	{ "bench_pair_aa", bench_pair_aa },
 	{ "bench_pair_pp", bench_pair_pp },
 };
@@ -405,6 +517,8 @@ static const struct bench_method_def bench_method_defs[] = {
 	{ .name = "floor", .pair = bench_pair_floor },
 	{ .name = "floor_guarded", .flags = BM_NMI_SAFE,
 	  .pair = bench_pair_gfloor },
+	{ .name = "floor_lockless", .flags = BM_NMI_SAFE,
+	  .pair = bench_pair_llfloor },
 	{ .name = "atomic_alloc", .flags = BM_NMI_SAFE, .both_orders = true,
 	  .pair = bench_pair_aa, .setup = bench_setup_aa },
 	{ .name = "alloc_pages", .flags = BM_SPINLOCK_T, .both_orders = true,

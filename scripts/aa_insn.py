@@ -59,6 +59,8 @@ PAIRS = {
     "floor": ("bench_pair_floor", ["bench_floor_pop"], ["bench_floor_push"]),
     "floor_guarded": ("bench_pair_gfloor", ["bench_gfloor_pop"],
                       ["bench_gfloor_push"]),
+    "floor_lockless": ("bench_pair_llfloor", ["bench_ll_pop"],
+                       ["bench_ll_push"]),
     "atomic_alloc": ("bench_pair_aa", ["atomic_alloc_page"],
                      ["atomic_alloc_free"]),
     "page_pool": ("bench_pair_pp",

@@ -40,7 +40,7 @@ CTX_TEXT = {
     "nmi": "NMI (IPI from another CPU)",
 }
 METHOD_ORDER = ["timer", "irqsave_x2", "guard_x2", "floor", "floor_guarded",
-                "atomic_alloc", "page_pool", "alloc_pages", "mempool",
+                "floor_lockless", "atomic_alloc", "page_pool", "alloc_pages", "mempool",
                 "zeroing", "wq_wakeup"]
 METHOD_TEXT = {
     "timer": "timer overhead (empty pair)",
@@ -48,6 +48,7 @@ METHOD_TEXT = {
     "guard_x2": "2 x preempt_disable + re-entrancy count up/down (reference)",
     "floor": "floor: per-CPU array pop/push, IRQs off",
     "floor_guarded": "the floor's array under atomic_alloc's guard (re-entrancy count, no IRQ disabling)",
+    "floor_lockless": "the floor as a lock-free list: this_cpu_cmpxchg() on {head, tag}, preemption disabled (reference)",
     "atomic_alloc": "atomic_alloc_page()/atomic_alloc_free()",
     "alloc_pages": "alloc_pages(GFP_ATOMIC)/__free_pages()",
     "mempool": "mempool page pool, mempool_alloc(GFP_ATOMIC)/mempool_free()",
@@ -833,7 +834,8 @@ def insn_notes(run, insn):
              if e.get("order") == 0 and "error" not in e}
     ctx_of = {"page_pool": "bh"}
     per = []
-    for m in ("floor", "floor_guarded", "page_pool", "atomic_alloc"):
+    for m in ("floor", "floor_guarded", "floor_lockless", "page_pool",
+              "atomic_alloc"):
         e = pairs.get(m)
         r = run.row(q, m, 0, ctx_of.get(m, "irqoff"))
         if e and blk(r):
@@ -887,7 +889,39 @@ def insn_notes(run, insn):
                    "re-enabling interrupts ends a translation block)."
                    % (fmt_ps(blk(ig)), fmt_ps(blk(igb)), fmt_ps(blk(ii)),
                       fmt_ps(blk(iib))))
+    out.extend(lockless_notes(run))
     return out
+
+
+def lockless_notes(run):
+    """The two NMI-safe ways to guard a per-CPU list, against the floor and
+    page_pool, and how much of atomic_alloc's cost is the guard."""
+    q = "quiet"
+    ll = {c: blk(run.row(q, "floor_lockless", 0, c)) for c in ("irqoff", "hardirq", "bh")}
+    fl = {c: blk(run.row(q, "floor", 0, c)) for c in ("irqoff", "hardirq")}
+    gf = blk(run.row(q, "floor_guarded", 0, "irqoff"))
+    aa = blk(run.row(q, "atomic_alloc", 0, "irqoff"))
+    pp = blk(run.row(q, "page_pool", 0, "bh"))
+    if None in ll.values() or None in fl.values() or None in (gf, aa, pp):
+        return []
+    gap = float(aa) - float(fl["irqoff"])
+    return ["- Lock-free list instead of a re-entrancy count: the floor as a "
+            "lock-free LIFO list (floor_lockless: one per-CPU word holding the head "
+            "page's pfn and a 24-bit tag, swapped by this_cpu_cmpxchg() with "
+            "preemption disabled; no level, no limit, no counters) takes %s with IRQs "
+            "off and %s in hard IRQ, %.2fx and %.2fx the floor, and %s with BH "
+            "disabled, %.2fx page_pool; the guarded floor takes %s with IRQs off, "
+            "%.2fx the floor. Of atomic_alloc's %s above the floor (IRQs off), the "
+            "guard accounts for %s (%s with the lock-free list) and the rest of its "
+            "work (owner tag, counters, watermark, checks of the pool and the page) "
+            "for %s."
+            % (fmt_ps(ll["irqoff"]), fmt_ps(ll["hardirq"]),
+               ratio(ll["irqoff"], fl["irqoff"]), ratio(ll["hardirq"], fl["hardirq"]),
+               fmt_ps(ll["bh"]), ratio(ll["bh"], pp), fmt_ps(gf),
+               ratio(gf, fl["irqoff"]), fmt_ps(gap),
+               fmt_ps(float(gf) - float(fl["irqoff"])),
+               fmt_ps(float(ll["irqoff"]) - float(fl["irqoff"])),
+               fmt_ps(float(aa) - float(gf)))]
 
 
 def insn_md(insn, run, listing_file):
@@ -925,7 +959,8 @@ def insn_md(insn, run, listing_file):
                          "block mean, median of batches (IRQs off; page_pool BH disabled)",
                          "per instruction"], rows))
     out.append("")
-    out.append("Library functions: floor and floor_guarded's pop and push "
+    out.append("Library functions: the pop and push of floor, floor_guarded and "
+               "floor_lockless "
                "(bench_methods.c); atomic_alloc_page() and atomic_alloc_free(); "
                "page_pool_alloc_pages() with page_pool_alloc_netmems() and "
                "page_pool_put_unrefed_netmem() (6.1: page_pool_put_defragged_page()). "
