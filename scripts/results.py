@@ -83,13 +83,18 @@ CODE_EXCLUDES = ['*.md', 'Documentation', 'results', 'bench/results',
 POOL = ['atomic_alloc.c', 'atomic_alloc.h', 'atomic_alloc_priv.h',
         'atomic_alloc_trace.h', 'compat.h', 'Kbuild', 'Kconfig', 'Makefile']
 AUDIO = ['audio_*.c', 'audio_*.h', 'dma_ring.c', 'dma_ring.h']
+DEMO_BENCH = ['bench/Kbuild', 'bench/atomic_alloc_labyrinth.c',
+              'bench/atomic_alloc_labyrinth.h', 'bench/atomic_alloc_naive.c',
+              'bench/bench_compat.h', 'bench/hist.h']
 SCOPES = [
     ('results/layout', POOL + ['scripts/layout.sh']),
     ('bench/results/soak-', POOL + AUDIO + ['scripts/soak.sh',
                                             'scripts/guest/soak.sh']),
-    ('bench/results/demo-', POOL + AUDIO + ['bench', 'scripts/demo.sh',
-                                            'scripts/demo-report.py',
-                                            'scripts/guest/demo.sh']),
+    # The demo loads the labyrinth and the naive device of bench/, built
+    # by build-bench.sh, not the benchmark module itself.
+    ('bench/results/demo-', POOL + AUDIO + DEMO_BENCH + [
+        'scripts/build-bench.sh', 'scripts/demo.sh', 'scripts/demo-report.py',
+        'scripts/guest/demo.sh']),
     ('bench/results/memory-', POOL + ['tests/atomic_alloc_buf_kunit.c',
                                       'tests/configs', 'tests/.kunitconfig',
                                       'scripts/memory-report.py']),
