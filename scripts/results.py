@@ -94,13 +94,14 @@ SCOPES = [
     # by build-bench.sh, not the benchmark module itself.
     ('bench/results/demo-', POOL + AUDIO + DEMO_BENCH + [
         'scripts/build-bench.sh', 'scripts/demo.sh', 'scripts/demo-report.py',
-        'scripts/guest/demo.sh']),
+        'scripts/aa_report.py', 'scripts/guest/demo.sh']),
     ('bench/results/memory-', POOL + ['tests/atomic_alloc_buf_kunit.c',
                                       'tests/configs', 'tests/.kunitconfig',
                                       'scripts/memory-report.py']),
     ('bench/results/', POOL + ['bench', 'scripts/bench.sh',
                                'scripts/build-bench.sh',
                                'scripts/bench-report.py',
+                               'scripts/aa_insn.py', 'scripts/aa_report.py',
                                'scripts/guest/bench.sh']),
 ]
 
