@@ -40,6 +40,14 @@
 #   alsa_gaps: 0                      times the capture end ran short of
 #                                     the loop while the playback ran
 #   alsa_timer_overruns: 0            periods the card's timers dropped
+#   alsa_dma_late: N                  polls the simulated DMA engine (an
+#                                     hrtimer on another CPU) missed, both
+#                                     ends; a few are normal under TCG
+#   alsa_dry_dma_late: no             yes when an end's pool ran dry while
+#                                     its DMA engine missed at least as
+#                                     many polls as the pool has buffers
+#                                     per CPU (each poll is at least one
+#                                     period): the engine held them
 #   alsa_pool_alloc_direct: 0         pool allocations from the page
 #                                     allocator (both pools; must stay 0)
 #   alsa_notify_ns_p50: N             period interrupt to
@@ -130,6 +138,10 @@ aa_alsa_loop() {
 	_xl0=$(aa_alsa_sum "$_sub" xrun_alloc)
 	_to0=$(aa_alsa_sum "$_sub" timer_overruns)
 	_lu0=$(aa_alsa_stat pcm1c "$_sub" loop_underruns)
+	_dlp0=$(aa_alsa_stat pcm0p "$_sub" dma_overruns)
+	_dlc0=$(aa_alsa_stat pcm1c "$_sub" dma_overruns)
+	_xlp0=$(aa_alsa_stat pcm0p "$_sub" xrun_alloc)
+	_xlc0=$(aa_alsa_stat pcm1c "$_sub" xrun_alloc)
 	_pd0=$(aa_alsa_sum "$_sub" pool_alloc_direct)
 	is_num "$_pd0" || _pd0=0	# no pool before the first hw_params
 
@@ -188,6 +200,13 @@ aa_alsa_loop() {
 	is_num "$_pd1" && _pdir=$((_pd1 - _pd0)) || _pdir="#none"
 	_to1=$(aa_alsa_sum "$_sub" timer_overruns)
 	is_num "$_to1" && is_num "$_to0" && _tover=$((_to1 - _to0)) || _tover="#none"
+	_dlate="#none"
+	_drylate=no
+	_dp=$(aa_alsa_dry_late pcm0p "$_sub" "$_dlp0" "$_xlp0")
+	_dc=$(aa_alsa_dry_late pcm1c "$_sub" "$_dlc0" "$_xlc0")
+	is_num "${_dp% *}" && is_num "${_dc% *}" &&
+		_dlate=$((${_dp% *} + ${_dc% *}))
+	[ "${_dp#* }" = yes ] || [ "${_dc#* }" = yes ] && _drylate=yes
 	_lu1=$(aa_alsa_stat pcm1c "$_sub" loop_underruns)
 	_gaps="#none"
 	# The end of the playback is not a gap: the card does not count the
@@ -208,6 +227,8 @@ aa_alsa_loop() {
 	echo "alsa_xrun_alloc: $_xlloc"
 	echo "alsa_gaps: $_gaps"
 	echo "alsa_timer_overruns: $_tover"
+	echo "alsa_dma_late: $_dlate"
+	echo "alsa_dry_dma_late: $_drylate"
 	echo "alsa_pool_alloc_direct: $_pdir"
 	echo "alsa_notify_ns_p50: $(aa_alsa_stat pcm0p "$_sub" notify_ns_p50)"
 	echo "alsa_notify_ns_p99: $(aa_alsa_stat pcm0p "$_sub" notify_ns_p99)"
@@ -225,9 +246,34 @@ aa_alsa_loop() {
 		[ "$_pdir" = 0 ] && [ "$_prc" -eq 0 ] && [ "$_rrc" -eq 0 ]
 }
 
+# aa_alsa_dry_late DIR SUB DMA_OVERRUNS0 XRUN_ALLOC0: for one end (pcm0p,
+# pcm1c) since those readings, "LATE yes" when its pool ran dry while its
+# DMA engine missed at least cpu_buffers polls, "LATE no" otherwise.
+# Buffers the engine has not completed are still out, so an engine that a
+# stalled vCPU holds back for longer than the pool's depth drains the
+# pool; hardware completing on time would not.
+aa_alsa_dry_late() {
+	_l1=$(aa_alsa_stat "$1" "$2" dma_overruns)
+	_x1=$(aa_alsa_stat "$1" "$2" xrun_alloc)
+	_cb=$(aa_alsa_stat "$1" "$2" pool_cpu_buffers)
+	if ! is_num "$_l1" || ! is_num "$3"; then
+		echo "#none no"
+		return
+	fi
+	_l=$((_l1 - $3))
+	if is_num "$_x1" && is_num "$4" && is_num "$_cb" &&
+		[ $((_x1 - $4)) -gt 0 ] && [ "$_l" -ge "$_cb" ]; then
+		echo "$_l yes"
+	else
+		echo "$_l no"
+	fi
+}
+
 # aa_alsa_late FILE: did the aa_alsa_loop output in FILE come with timing
-# trouble (an xrun, a gap in the loop, a period the timers dropped)?
+# trouble (an xrun, a gap in the loop, a period the timers dropped, a pool
+# drained by a late DMA engine)?
 aa_alsa_late() {
+	[ "$(dbg_get "$1" alsa_dry_dma_late)" = yes ] && return 0
 	for _k in alsa_xruns alsa_gaps alsa_timer_overruns; do
 		_v=$(dbg_get "$1" "$_k")
 		is_num "$_v" || return 0

@@ -239,8 +239,9 @@ for t in s24_3le_192k_2ch:1024 s24_le_192k_2ch:1024 s24_3le_48k_8ch:1024 \
 	lrc=$?
 	sed "s/^/$name\/$per: /" /tmp/loop
 	# Emulated time: a host that stalls the guest for longer than the
-	# rings hold shows as an xrun, a gap or a dropped period.  Such a
-	# loop runs once more; a mismatch without any of them fails at once.
+	# rings hold shows as an xrun, a gap, a dropped period or a pool
+	# drained by a late DMA engine (aa_alsa_late).  Such a loop runs once
+	# more; a mismatch without any of them fails at once.
 	if [ "$lrc" -ne 0 ] && aa_alsa_late /tmp/loop; then
 		echo "$name/$per: timing trouble under emulation; once more"
 		retried=$((retried + 1))
