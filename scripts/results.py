@@ -89,12 +89,14 @@ DEMO_BENCH = ['bench/Kbuild', 'bench/atomic_alloc_labyrinth.c',
 SCOPES = [
     ('results/layout', POOL + ['scripts/layout.sh']),
     ('bench/results/soak-', POOL + AUDIO + ['scripts/soak.sh',
-                                            'scripts/guest/soak.sh']),
+                                            'scripts/guest/soak.sh',
+                                            'scripts/guest/lib.sh']),
     # The demo loads the labyrinth and the naive device of bench/, built
     # by build-bench.sh, not the benchmark module itself.
     ('bench/results/demo-', POOL + AUDIO + DEMO_BENCH + [
         'scripts/build-bench.sh', 'scripts/demo.sh', 'scripts/demo-report.py',
-        'scripts/aa_report.py', 'scripts/guest/demo.sh']),
+        'scripts/aa_report.py', 'scripts/guest/demo.sh',
+        'scripts/guest/alsa.sh', 'scripts/guest/lib.sh']),
     ('bench/results/memory-', POOL + ['tests/atomic_alloc_buf_kunit.c',
                                       'tests/configs', 'tests/.kunitconfig',
                                       'scripts/memory-report.py']),
@@ -102,7 +104,8 @@ SCOPES = [
                                'scripts/build-bench.sh',
                                'scripts/bench-report.py',
                                'scripts/aa_insn.py', 'scripts/aa_report.py',
-                               'scripts/guest/bench.sh']),
+                               'scripts/guest/bench.sh',
+                               'scripts/guest/lib.sh']),
 ]
 
 
@@ -782,6 +785,8 @@ def rerecord_hint(path):
         return 'scripts/record.sh soak'
     if '/memory-' in path:
         return 'scripts/record.sh memory'
+    if '/demo-' in path:
+        return 'scripts/record.sh demo'
     if path.startswith('results/layout'):
         return 'scripts/layout.sh'
     if path.startswith('bench/results/'):
