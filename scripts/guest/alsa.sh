@@ -42,7 +42,9 @@
 #   alsa_timer_overruns: 0            periods the card's timers dropped
 #   alsa_dma_late: N                  polls the simulated DMA engine (an
 #                                     hrtimer on another CPU) missed, both
-#                                     ends; a few are normal under TCG
+#                                     ends; under TCG, tens with 1024-frame
+#                                     periods and thousands with 32-frame
+#                                     ones are normal
 #   alsa_dry_dma_late: no             yes when an end's pool ran dry while
 #                                     its DMA engine missed at least as
 #                                     many polls as the pool has buffers
