@@ -512,53 +512,59 @@ static unsigned int aa_page_elems(struct atomic_alloc_pool *pool,
  * from moving the array's accesses out of the section (an NMI on this
  * CPU sees the count before it sees the array change).
  */
-static __always_inline bool aa_cpu_enter(struct atomic_alloc_pool *pool)
+static __always_inline bool aa_cpu_enter(struct aa_cpu __percpu *pcpu)
 {
-	bool mine = this_cpu_inc_return(pool->cpu->active) == 1;
+	bool mine = this_cpu_inc_return(pcpu->active) == 1;
 
 	barrier();
 	return mine;
 }
 
-static __always_inline void aa_cpu_exit(struct atomic_alloc_pool *pool)
+static __always_inline void aa_cpu_exit(struct aa_cpu __percpu *pcpu)
 {
 	barrier();
-	this_cpu_dec(pool->cpu->active);
+	this_cpu_dec(pcpu->active);
 }
 
-/* Returns NULL when the array is empty or busy (*@nested set then). */
-static __always_inline void *aa_cpu_pop(struct atomic_alloc_pool *pool,
-					struct aa_cpu *c, bool *nested)
+/*
+ * Takes a buffer into *@elem and returns true; false when the array is
+ * empty or busy (*@nested set then).  Sets *@kick when the array dropped
+ * below its low watermark.
+ */
+static __always_inline bool aa_cpu_pop(struct atomic_alloc_pool *pool,
+				       struct aa_cpu __percpu *pcpu,
+				       struct aa_cpu *c, void **elem,
+				       bool *nested, bool *kick)
 {
 	unsigned int level;
-	void *elem = NULL;
 
-	if (likely(aa_cpu_enter(pool))) {
-		level = c->level;
-		if (likely(level)) {
-			elem = c->slots[--level];
-			WRITE_ONCE(c->level, level);
-		}
-		aa_cpu_exit(pool);
-		if (unlikely(elem && level < pool->low) &&
-		    !irq_work_is_pending(&c->kick))
-			irq_work_queue(&c->kick);
-		return elem;
+	if (unlikely(!aa_cpu_enter(pcpu))) {
+		aa_cpu_exit(pcpu);
+		*nested = true;
+		return false;
 	}
-	aa_cpu_exit(pool);
-	*nested = true;
-	return NULL;
+	level = c->level;
+	if (unlikely(!level)) {
+		aa_cpu_exit(pcpu);
+		return false;
+	}
+	*elem = c->slots[--level];
+	WRITE_ONCE(c->level, level);
+	aa_cpu_exit(pcpu);
+	*kick = level < pool->low;
+	return true;
 }
 
 /* Returns false when the array is full or busy (*@nested set then). */
 static __always_inline bool aa_cpu_push(struct atomic_alloc_pool *pool,
+					struct aa_cpu __percpu *pcpu,
 					struct aa_cpu *c, void *elem,
 					bool *nested)
 {
 	unsigned int level;
 	bool done = false;
 
-	if (likely(aa_cpu_enter(pool))) {
+	if (likely(aa_cpu_enter(pcpu))) {
 		level = c->level;
 		if (likely(level < pool->high)) {
 			c->slots[level] = elem;
@@ -568,7 +574,7 @@ static __always_inline bool aa_cpu_push(struct atomic_alloc_pool *pool,
 	} else {
 		*nested = true;
 	}
-	aa_cpu_exit(pool);
+	aa_cpu_exit(pcpu);
 	return done;
 }
 
@@ -743,7 +749,7 @@ static void *aa_alloc_direct(struct atomic_alloc_pool *pool, gfp_t gfp)
 	preempt_disable();
 	c = this_cpu_ptr(pool->cpu);
 	for (i = 1; i < n; i++) {
-		if (!aa_cpu_push(pool, c, elems[i], &nested) &&
+		if (!aa_cpu_push(pool, pool->cpu, c, elems[i], &nested) &&
 		    !aa_shared_push(pool, elems[i], pool->shared_size))
 			aa_overflow_add(pool, elems[i]);
 	}
@@ -753,13 +759,23 @@ static void *aa_alloc_direct(struct atomic_alloc_pool *pool, gfp_t gfp)
 
 /* ---- Allocation ---- */
 
+/* A whole-page buffer is marked as out from @pool before it is returned. */
+static __always_inline void *aa_alloc_out(struct atomic_alloc_pool *pool,
+					  void *elem, bool whole)
+{
+	if (whole && likely(elem))
+		WRITE_ONCE(*aa_owner(elem), aa_tag(pool));
+	return elem;
+}
+
 /*
  * Tiers 2 to 4, out of line so that the fast path stays small.  Called with
  * preemption disabled and this CPU's array empty, or busy with an operation
  * this caller interrupted (@nested); enables preemption before tier 3.
  */
 static noinline void *aa_alloc_slow(struct atomic_alloc_pool *pool,
-				    struct aa_cpu *c, gfp_t gfp, bool nested)
+				    struct aa_cpu *c, gfp_t gfp, bool nested,
+				    bool whole)
 {
 	bool held = false;
 	void *elem = NULL;
@@ -778,7 +794,7 @@ static noinline void *aa_alloc_slow(struct atomic_alloc_pool *pool,
 			this_cpu_inc(pool->cpu->alloc_nmi);
 		preempt_enable();
 		trace_atomic_alloc_fallback(pool->name, raw_smp_processor_id(), 2);
-		return elem;
+		return aa_alloc_out(pool, elem, whole);
 	}
 	if (unlikely(in_nmi()))
 		this_cpu_inc(pool->cpu->alloc_nmi);
@@ -786,27 +802,62 @@ static noinline void *aa_alloc_slow(struct atomic_alloc_pool *pool,
 	if (WARN_ONCE(READ_ONCE(pool->dead),
 		      "atomic_alloc: %s: allocation after destroy\n", pool->name))
 		return NULL;
-	return aa_alloc_direct(pool, gfp);
+	return aa_alloc_out(pool, aa_alloc_direct(pool, gfp), whole);
 }
 
-static __always_inline void *aa_alloc(struct atomic_alloc_pool *pool,
-				      gfp_t gfp)
+/*
+ * Tier 1 served and left this CPU's array below its low watermark: kick
+ * the refill (out of line, so that the fast path makes no call of its own).
+ */
+static noinline void *aa_alloc_kick(struct aa_cpu *c, void *elem)
 {
-	bool nested = false;
+	if (!irq_work_is_pending(&c->kick))
+		irq_work_queue(&c->kick);
+	preempt_enable();
+	return elem;
+}
+
+static __always_inline void *aa_alloc_nosleep(struct atomic_alloc_pool *pool,
+					      gfp_t gfp, bool whole)
+{
+	struct aa_cpu __percpu *pcpu = pool->cpu;
+	bool nested = false, kick;
 	struct aa_cpu *c;
 	void *elem;
 
-	might_alloc(gfp);
 	preempt_disable();
-	c = this_cpu_ptr(pool->cpu);
-	elem = aa_cpu_pop(pool, c, &nested);
-	if (unlikely(!elem))
-		return aa_alloc_slow(pool, c, gfp, nested);
-	this_cpu_inc(pool->cpu->alloc_local);
+	c = this_cpu_ptr(pcpu);
+	if (unlikely(!aa_cpu_pop(pool, pcpu, c, &elem, &nested, &kick)))
+		return aa_alloc_slow(pool, c, gfp, nested, whole);
+	if (whole)
+		WRITE_ONCE(*aa_owner(elem), aa_tag(pool));
+	this_cpu_inc(pcpu->alloc_local);
 	if (unlikely(in_nmi()))
-		this_cpu_inc(pool->cpu->alloc_nmi);
+		this_cpu_inc(pcpu->alloc_nmi);
+	if (unlikely(kick))
+		return aa_alloc_kick(c, elem);
 	preempt_enable();
 	return elem;
+}
+
+/* A caller that may sleep: out of line, so that the fast path calls nothing. */
+static noinline void *aa_alloc_may_sleep(struct atomic_alloc_pool *pool,
+					 gfp_t gfp, bool whole)
+{
+	might_alloc(gfp);
+	return aa_alloc_nosleep(pool, gfp, whole);
+}
+
+/*
+ * might_alloc() does nothing without __GFP_DIRECT_RECLAIM (neither its
+ * might_sleep() nor lockdep's fs_reclaim annotation).
+ */
+static __always_inline void *aa_alloc(struct atomic_alloc_pool *pool,
+				      gfp_t gfp, bool whole)
+{
+	if (unlikely(gfp & __GFP_DIRECT_RECLAIM))
+		return aa_alloc_may_sleep(pool, gfp, whole);
+	return aa_alloc_nosleep(pool, gfp, whole);
 }
 
 /**
@@ -836,14 +887,9 @@ static __always_inline void *aa_alloc(struct atomic_alloc_pool *pool,
  */
 struct page *atomic_alloc_page(struct atomic_alloc_pool *pool, gfp_t gfp)
 {
-	struct page *page;
-
 	if (WARN_ON_ONCE(!pool || pool->frag))
 		return NULL;
-	page = aa_alloc(pool, gfp);
-	if (likely(page))
-		WRITE_ONCE(*aa_owner(page), aa_tag(pool));
-	return page;
+	return aa_alloc(pool, gfp, true);
 }
 EXPORT_SYMBOL_GPL(atomic_alloc_page);
 
@@ -882,7 +928,7 @@ void *atomic_alloc_buf(struct atomic_alloc_pool *pool, gfp_t gfp)
 		return page ? page_address(page) : NULL;
 	}
 	for (;;) {
-		buf = aa_alloc(pool, gfp);
+		buf = aa_alloc(pool, gfp, false);
 		if (unlikely(!buf))
 			return NULL;
 		page = virt_to_head_page(buf);
@@ -927,6 +973,14 @@ static const char *aa_owner_problem(struct atomic_alloc_pool *pool,
 	return "not a buffer handed out by this pool";
 }
 
+/* Refused for what its owner word says (out of line, as aa_bad_free()). */
+static noinline void aa_bad_owner(struct atomic_alloc_pool *pool,
+				  struct page *page, const void *buf,
+				  unsigned long owner)
+{
+	aa_bad_free(pool, page, buf, aa_owner_problem(pool, page, owner));
+}
+
 /* Late: the pool is being destroyed.  Touch nothing of it after the add. */
 static void aa_free_late(struct atomic_alloc_pool *pool, void *elem)
 {
@@ -936,8 +990,8 @@ static void aa_free_late(struct atomic_alloc_pool *pool, void *elem)
 
 /*
  * Tier 1 full or busy (@nested), or the buffer still referenced elsewhere
- * (@busy): the shared reserve, else a list the worker drains.  Preemption
- * disabled.
+ * (@busy): the shared reserve, else a list the worker drains.  Called with
+ * preemption disabled, which it enables.
  */
 static noinline void aa_free_slow(struct atomic_alloc_pool *pool, void *elem,
 				  bool busy, bool nested)
@@ -956,30 +1010,46 @@ static noinline void aa_free_slow(struct atomic_alloc_pool *pool, void *elem,
 out:
 	if (nested || held)
 		this_cpu_inc(pool->cpu->free_nested);
+	this_cpu_inc(pool->cpu->freed);
+	if (unlikely(in_nmi()))
+		this_cpu_inc(pool->cpu->free_nmi);
+	preempt_enable();
+}
+
+/* The pool is being destroyed.  Called, and returns, as aa_free_slow(). */
+static noinline void aa_free_dead(struct atomic_alloc_pool *pool, void *elem,
+				  bool busy)
+{
+	if (busy)
+		aa_orphan(pool, elem);
+	aa_free_late(pool, elem);
+	preempt_enable();
 }
 
 static __always_inline void aa_free(struct atomic_alloc_pool *pool,
 				    void *elem, bool busy)
 {
+	struct aa_cpu __percpu *pcpu = pool->cpu;
 	bool nested = false;
-	struct aa_cpu *c;
 
 	preempt_disable();
-	if (unlikely(READ_ONCE(pool->dead))) {
-		if (busy)
-			aa_orphan(pool, elem);
-		aa_free_late(pool, elem);
-		preempt_enable();
-		return;
-	}
+	if (unlikely(READ_ONCE(pool->dead)))
+		return aa_free_dead(pool, elem, busy);
 	aa_hook(pool, AA_HOOK_FREE, 0);
-	c = this_cpu_ptr(pool->cpu);
-	if (unlikely(busy) || unlikely(!aa_cpu_push(pool, c, elem, &nested)))
-		aa_free_slow(pool, elem, busy, nested);
-	this_cpu_inc(pool->cpu->freed);
+	if (unlikely(busy) ||
+	    unlikely(!aa_cpu_push(pool, pcpu, this_cpu_ptr(pcpu), elem,
+				  &nested)))
+		return aa_free_slow(pool, elem, busy, nested);
+	this_cpu_inc(pcpu->freed);
 	if (unlikely(in_nmi()))
-		this_cpu_inc(pool->cpu->free_nmi);
+		this_cpu_inc(pcpu->free_nmi);
 	preempt_enable();
+}
+
+/* Still referenced elsewhere: never recycled (out of line, as rare). */
+static noinline void aa_free_busy(struct atomic_alloc_pool *pool, void *elem)
+{
+	aa_free(pool, elem, true);
 }
 
 /**
@@ -1013,16 +1083,16 @@ void atomic_alloc_free(struct atomic_alloc_pool *pool, struct page *page)
 	if (IS_ENABLED(CONFIG_ATOMIC_ALLOC_DEBUG)) {
 		old = tag;
 		if (unlikely(!try_cmpxchg(owner, &old, tag | AA_OWNER_FREE)))
-			return aa_bad_free(pool, page, NULL,
-					   aa_owner_problem(pool, page, old));
+			return aa_bad_owner(pool, page, NULL, old);
 	} else {
 		old = READ_ONCE(*owner);
 		if (unlikely(old != tag))
-			return aa_bad_free(pool, page, NULL,
-					   aa_owner_problem(pool, page, old));
+			return aa_bad_owner(pool, page, NULL, old);
 		WRITE_ONCE(*owner, tag | AA_OWNER_FREE);
 	}
-	aa_free(pool, page, page_ref_count(page) != 1);
+	if (unlikely(page_ref_count(page) != 1))
+		return aa_free_busy(pool, page);
+	aa_free(pool, page, false);
 }
 EXPORT_SYMBOL_GPL(atomic_alloc_free);
 
@@ -1069,8 +1139,9 @@ void atomic_alloc_buf_free(struct atomic_alloc_pool *pool, void *buf)
 	if (IS_ENABLED(CONFIG_ATOMIC_ALLOC_DEBUG) &&
 	    unlikely(!test_and_clear_bit(idx, &aa_meta(page)->out)))
 		return aa_bad_free(pool, page, buf, "double free");
-	aa_free(pool, buf,
-		page_ref_count(page) != 1 || (owner & AA_OWNER_ORPHAN));
+	if (unlikely(page_ref_count(page) != 1 || (owner & AA_OWNER_ORPHAN)))
+		return aa_free_busy(pool, buf);
+	aa_free(pool, buf, false);
 }
 EXPORT_SYMBOL_GPL(atomic_alloc_buf_free);
 
@@ -1355,7 +1426,8 @@ static unsigned int aa_place(struct atomic_alloc_pool *pool, struct aa_cpu *pc,
 
 	preempt_disable();
 	if (smp_processor_id() == pc->cpu && !READ_ONCE(pool->dead)) {
-		while (i < n && aa_cpu_push(pool, pc, elems[i], &nested))
+		while (i < n &&
+		       aa_cpu_push(pool, pool->cpu, pc, elems[i], &nested))
 			i++;
 	}
 	preempt_enable();
