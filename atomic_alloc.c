@@ -15,20 +15,25 @@
  *   atomic_alloc_create(), atomic_alloc_destroy() process context, may sleep
  *
  * struct aa_cpu (one per possible CPU and pool), tier 1:
- *   @active		re-entrancy count, as bpf_mem_alloc's: the owning
- *			CPU, with preemption disabled, increments it with one
- *			this_cpu_inc_return() (a single instruction on x86, an
- *			atomic on arm64: safe against an NMI) before touching
- *			@level/@slots and decrements it after.  An interrupt or
- *			NMI that finds it above 1 has interrupted an operation
- *			on this array: it leaves the array alone and uses the
- *			shared reserve (counted in alloc_nested/free_nested).
- *   @level/@slots	so, written only by the owning CPU at @active == 1,
- *			with plain stores (WRITE_ONCE() for @level, which stats
- *			read from anywhere).  CPU hotplug writes them while the
- *			CPU is not running (prepare: before it starts; dead:
- *			after it stopped); so does destroy, once no caller can
- *			be inside.
+ *   @top		the level and a count of the changes, in one word.
+ *			The owning CPU, with preemption disabled, reads it,
+ *			reads or writes the slot, and commits with one
+ *			this_cpu_try_cmpxchg() (a single instruction on x86,
+ *			an atomic on arm64).  An interrupt or NMI that runs an
+ *			operation on the array in between makes that commit
+ *			fail, and the interrupted operation tries again
+ *			(counted in alloc_nested/free_nested); the interrupting
+ *			one is served as if it had come first.
+ *   @pushing		held by a push from its read of @top to its commit;
+ *			an interrupt or NMI that finds it held does not push
+ *			into the array but into the shared reserve (also
+ *			counted in free_nested).  A push writes the slot above
+ *			the level before it commits, and a nested push could
+ *			have committed a buffer there in between.
+ *   @slots		so, written only by the owning CPU.  CPU hotplug
+ *			writes @top and @slots while the CPU is not running
+ *			(prepare: before it starts; dead: after it stopped);
+ *			so does destroy, once no caller can be inside.
  *   counters		this_cpu_inc()/this_cpu_add() from any context (a
  *			single instruction on x86, an atomic on arm64).
  *   @kick		an irq_work, queued by this CPU's own allocations.
@@ -174,8 +179,9 @@ struct aa_page {
 
 /**
  * struct aa_cpu - one CPU's array of buffers (tier 1) and its refill state
- * @active:	re-entrancy count; see the concurrency rules at the top.
- * @level:	buffers in @slots.
+ * @top:	the level (buffers in @slots) and a count of the operations
+ *		that changed it; see the concurrency rules at the top.
+ * @pushing:	set while this CPU pushes into @slots.
  * @pool:	the pool.
  * @cpu:	the CPU.
  * @alloc_local: counters, see struct atomic_alloc_stats.
@@ -200,8 +206,8 @@ struct aa_page {
  * @slots:	the array, cpu_buffers of them.
  */
 struct aa_cpu {
-	unsigned long active;
-	unsigned int level;
+	unsigned long top;
+	unsigned int pushing;
 	struct atomic_alloc_pool *pool;
 	unsigned int cpu;
 
@@ -506,81 +512,109 @@ static unsigned int aa_page_elems(struct atomic_alloc_pool *pool,
 /* ---- Tier 1: this CPU's array, lock-free (preemption disabled) ---- */
 
 /*
- * Enter this CPU's array: true if nothing on this CPU was inside it (the
- * caller then owns it until aa_cpu_exit()); false for an interrupt or NMI
- * that interrupted an operation on it.  The barriers keep the compiler
- * from moving the array's accesses out of the section (an NMI on this
- * CPU sees the count before it sees the array change).
+ * @top holds the level in its low bits and, above them, a count of the
+ * operations that changed it.  An operation reads @top, then the slot it
+ * takes or fills, and commits with one cmpxchg of @top.  An interrupt or
+ * NMI that runs an operation on this array in between changes @top (the
+ * count makes sure of it, even if the level is the same again), so the
+ * commit fails and the interrupted operation, which has taken or given
+ * nothing, tries again; the interrupting one was never disturbed.
+ * Preemption is disabled, so only this CPU's own interrupts interleave, and
+ * they cannot run 2^48 operations inside one interrupted operation.
+ *
+ * A push writes the slot above the level before its commit, which is safe
+ * only if no other push commits between its read of @top and that write:
+ * an interrupt's push would commit a buffer into that very slot, and the
+ * write would overwrite it.  So a push holds @pushing, and an interrupt or
+ * NMI that finds it held (it interrupted a push) does not push here.  A
+ * plain flag is enough: interrupts nest, so a flag seen clear is clear
+ * until this CPU returns to the code that read it.
  */
-static __always_inline bool aa_cpu_enter(struct aa_cpu __percpu *pcpu)
-{
-	bool mine = this_cpu_inc_return(pcpu->active) == 1;
+#define AA_TOP_LEVEL_BITS	16
+#define AA_TOP_LEVEL		(BIT(AA_TOP_LEVEL_BITS) - 1)
+#define AA_TOP_OP		BIT(AA_TOP_LEVEL_BITS)
 
-	barrier();
-	return mine;
-}
-
-static __always_inline void aa_cpu_exit(struct aa_cpu __percpu *pcpu)
+static inline unsigned long aa_top_level(unsigned long top)
 {
-	barrier();
-	this_cpu_dec(pcpu->active);
+	return top & AA_TOP_LEVEL;
 }
 
 /*
  * Takes a buffer into *@elem and returns true; false when the array is
- * empty or busy (*@nested set then).  Sets *@kick when the array dropped
- * below its low watermark.
+ * empty.  Sets *@kick when the array dropped below its low watermark.
  */
 static __always_inline bool aa_cpu_pop(struct atomic_alloc_pool *pool,
 				       struct aa_cpu __percpu *pcpu,
-				       struct aa_cpu *c, void **elem,
-				       bool *nested, bool *kick)
+				       void **elem, bool *kick)
 {
-	unsigned int level;
+	unsigned long top, level;
 
-	if (unlikely(!aa_cpu_enter(pcpu))) {
-		aa_cpu_exit(pcpu);
-		*nested = true;
-		return false;
+	for (;;) {
+		top = __this_cpu_read(pcpu->top);
+		level = aa_top_level(top);
+		if (unlikely(!level))
+			return false;
+		*elem = __this_cpu_read(pcpu->slots[level - 1]);
+		barrier();
+		aa_hook(pool, AA_HOOK_POP, level);
+		if (likely(this_cpu_try_cmpxchg(pcpu->top, &top,
+						top + AA_TOP_OP - 1)))
+			break;
+		/* An interrupt or NMI used the array meanwhile. */
+		this_cpu_inc(pcpu->alloc_nested);
 	}
-	level = c->level;
-	if (unlikely(!level)) {
-		aa_cpu_exit(pcpu);
-		return false;
-	}
-	*elem = c->slots[--level];
-	WRITE_ONCE(c->level, level);
-	aa_cpu_exit(pcpu);
-	*kick = level < pool->low;
+	*kick = level <= pool->low;
 	return true;
 }
 
-/* Returns false when the array is full or busy (*@nested set then). */
+/*
+ * Returns false when the array is full, or when this caller interrupted a
+ * push on it (*@nested set then).
+ */
 static __always_inline bool aa_cpu_push(struct atomic_alloc_pool *pool,
 					struct aa_cpu __percpu *pcpu,
-					struct aa_cpu *c, void *elem,
-					bool *nested)
+					void *elem, bool *nested)
 {
-	unsigned int level;
-	bool done = false;
+	unsigned long top, level;
 
-	if (likely(aa_cpu_enter(pcpu))) {
-		level = c->level;
-		if (likely(level < pool->high)) {
-			c->slots[level] = elem;
-			WRITE_ONCE(c->level, level + 1);
-			done = true;
-		}
-	} else {
+	if (unlikely(__this_cpu_read(pcpu->pushing))) {
 		*nested = true;
+		return false;
 	}
-	aa_cpu_exit(pcpu);
-	return done;
+	__this_cpu_write(pcpu->pushing, 1);
+	barrier();
+	for (;;) {
+		top = __this_cpu_read(pcpu->top);
+		level = aa_top_level(top);
+		if (unlikely(level >= pool->high))
+			break;
+		aa_hook(pool, AA_HOOK_PUSH, level);
+		__this_cpu_write(pcpu->slots[level], elem);
+		barrier();
+		if (likely(this_cpu_try_cmpxchg(pcpu->top, &top,
+						top + AA_TOP_OP + 1))) {
+			barrier();
+			__this_cpu_write(pcpu->pushing, 0);
+			return true;
+		}
+		/* An interrupt or NMI took from the array meanwhile. */
+		this_cpu_inc(pcpu->free_nested);
+	}
+	barrier();
+	__this_cpu_write(pcpu->pushing, 0);
+	return false;
 }
 
 static inline unsigned int aa_cpu_level(struct aa_cpu *c)
 {
-	return READ_ONCE(c->level);
+	return aa_top_level(READ_ONCE(c->top));
+}
+
+/* While nothing can run an operation on @c's array (its CPU is down). */
+static void aa_cpu_set_level(struct aa_cpu *c, unsigned int level)
+{
+	BUILD_BUG_ON(ATOMIC_ALLOC_MAX_CPU_BUFFERS >= AA_TOP_LEVEL);
+	WRITE_ONCE(c->top, (c->top & ~AA_TOP_LEVEL) + AA_TOP_OP + level);
 }
 
 /* ---- Tier 2: the shared reserve, any context on any CPU ---- */
@@ -731,7 +765,6 @@ static void *aa_alloc_direct(struct atomic_alloc_pool *pool, gfp_t gfp)
 	bool allowed = gfp && aa_direct_allowed();
 	bool nested = false;
 	unsigned int n, i;
-	struct aa_cpu *c;
 
 	if (allowed)
 		meta = aa_page_new(pool, numa_mem_id(),
@@ -747,9 +780,8 @@ static void *aa_alloc_direct(struct atomic_alloc_pool *pool, gfp_t gfp)
 	n = aa_page_elems(pool, meta, elems);
 	/* The other buffers of a carved page go into the tiers. */
 	preempt_disable();
-	c = this_cpu_ptr(pool->cpu);
 	for (i = 1; i < n; i++) {
-		if (!aa_cpu_push(pool, pool->cpu, c, elems[i], &nested) &&
+		if (!aa_cpu_push(pool, pool->cpu, elems[i], &nested) &&
 		    !aa_shared_push(pool, elems[i], pool->shared_size))
 			aa_overflow_add(pool, elems[i]);
 	}
@@ -769,35 +801,67 @@ static __always_inline void *aa_alloc_out(struct atomic_alloc_pool *pool,
 }
 
 /*
+ * Tier 1 served and left this CPU's array below its low watermark: kick
+ * the refill (out of line, so that the fast path makes no call of its own).
+ */
+static noinline void *aa_alloc_kick(struct aa_cpu __percpu *pcpu, void *elem)
+{
+	struct irq_work *kick = this_cpu_ptr(&pcpu->kick);
+
+	if (!irq_work_is_pending(kick))
+		irq_work_queue(kick);
+	preempt_enable();
+	return elem;
+}
+
+/* Taken from tier 1: mark, count, kick; enables preemption. */
+static __always_inline void *aa_alloc_local(struct atomic_alloc_pool *pool,
+					    struct aa_cpu __percpu *pcpu,
+					    void *elem, bool whole, bool kick)
+{
+	if (whole)
+		WRITE_ONCE(*aa_owner(elem), aa_tag(pool));
+	this_cpu_inc(pcpu->alloc_local);
+	if (unlikely(in_nmi()))
+		this_cpu_inc(pcpu->alloc_nmi);
+	if (unlikely(kick))
+		return aa_alloc_kick(pcpu, elem);
+	preempt_enable();
+	return elem;
+}
+
+/*
  * Tiers 2 to 4, out of line so that the fast path stays small.  Called with
- * preemption disabled and this CPU's array empty, or busy with an operation
- * this caller interrupted (@nested); enables preemption before tier 3.
+ * preemption disabled and this CPU's array empty; enables preemption
+ * before tier 3.
  */
 static noinline void *aa_alloc_slow(struct atomic_alloc_pool *pool,
-				    struct aa_cpu *c, gfp_t gfp, bool nested,
-				    bool whole)
+				    gfp_t gfp, bool whole)
 {
+	struct aa_cpu __percpu *pcpu = pool->cpu;
+	struct irq_work *refill;
 	bool held = false;
 	void *elem = NULL;
 
 	if (likely(!READ_ONCE(pool->dead))) {
 		elem = aa_shared_pop_nested(pool, &held);
-		if (!nested && !irq_work_is_pending(&c->kick))
-			irq_work_queue(&c->kick);
+		refill = this_cpu_ptr(&pcpu->kick);
+		if (!irq_work_is_pending(refill))
+			irq_work_queue(refill);
 	}
-	/* Interrupted this CPU inside tier 1 or tier 2: counted once. */
-	if (nested || held)
-		this_cpu_inc(pool->cpu->alloc_nested);
+	/* Interrupted this CPU inside tier 2. */
+	if (held)
+		this_cpu_inc(pcpu->alloc_nested);
 	if (elem) {
-		this_cpu_inc(pool->cpu->alloc_remote);
+		this_cpu_inc(pcpu->alloc_remote);
 		if (unlikely(in_nmi()))
-			this_cpu_inc(pool->cpu->alloc_nmi);
+			this_cpu_inc(pcpu->alloc_nmi);
 		preempt_enable();
 		trace_atomic_alloc_fallback(pool->name, raw_smp_processor_id(), 2);
 		return aa_alloc_out(pool, elem, whole);
 	}
 	if (unlikely(in_nmi()))
-		this_cpu_inc(pool->cpu->alloc_nmi);
+		this_cpu_inc(pcpu->alloc_nmi);
 	preempt_enable();
 	if (WARN_ONCE(READ_ONCE(pool->dead),
 		      "atomic_alloc: %s: allocation after destroy\n", pool->name))
@@ -805,39 +869,17 @@ static noinline void *aa_alloc_slow(struct atomic_alloc_pool *pool,
 	return aa_alloc_out(pool, aa_alloc_direct(pool, gfp), whole);
 }
 
-/*
- * Tier 1 served and left this CPU's array below its low watermark: kick
- * the refill (out of line, so that the fast path makes no call of its own).
- */
-static noinline void *aa_alloc_kick(struct aa_cpu *c, void *elem)
-{
-	if (!irq_work_is_pending(&c->kick))
-		irq_work_queue(&c->kick);
-	preempt_enable();
-	return elem;
-}
-
 static __always_inline void *aa_alloc_nosleep(struct atomic_alloc_pool *pool,
 					      gfp_t gfp, bool whole)
 {
 	struct aa_cpu __percpu *pcpu = pool->cpu;
-	bool nested = false, kick;
-	struct aa_cpu *c;
 	void *elem;
+	bool kick;
 
 	preempt_disable();
-	c = this_cpu_ptr(pcpu);
-	if (unlikely(!aa_cpu_pop(pool, pcpu, c, &elem, &nested, &kick)))
-		return aa_alloc_slow(pool, c, gfp, nested, whole);
-	if (whole)
-		WRITE_ONCE(*aa_owner(elem), aa_tag(pool));
-	this_cpu_inc(pcpu->alloc_local);
-	if (unlikely(in_nmi()))
-		this_cpu_inc(pcpu->alloc_nmi);
-	if (unlikely(kick))
-		return aa_alloc_kick(c, elem);
-	preempt_enable();
-	return elem;
+	if (unlikely(!aa_cpu_pop(pool, pcpu, &elem, &kick)))
+		return aa_alloc_slow(pool, gfp, whole);
+	return aa_alloc_local(pool, pcpu, elem, whole, kick);
 }
 
 /* A caller that may sleep: out of line, so that the fast path calls nothing. */
@@ -879,10 +921,12 @@ static __always_inline void *aa_alloc(struct atomic_alloc_pool *pool,
  * Context: Any context, NMI included: task, softirq, hard IRQ, IRQs
  * disabled, under a raw spinlock, also on PREEMPT_RT.  Takes no lock and
  * does not disable interrupts.  An NMI or interrupt that arrives while
- * this CPU is inside the pool leaves this CPU's array alone and takes a
- * buffer from the shared reserve, or gets %NULL if that is what was
- * interrupted (counted in alloc_nested); in NMI, hard IRQ or with IRQs off
- * only tiers 1 and 2 serve it.  Sleeps only in tier 3, and only if @gfp allows it.
+ * this CPU is inside the pool is served as any caller is: from this CPU's
+ * array even if it interrupted an operation on it (that operation then
+ * tries again), from the shared reserve, or %NULL if the reserve is what it
+ * interrupted (counted in alloc_nested).  In NMI, hard IRQ or with IRQs off
+ * only tiers 1 and 2 serve it.  Sleeps only in tier 3, and only if @gfp
+ * allows it.
  * Return: the head page of the buffer, or %NULL.
  */
 struct page *atomic_alloc_page(struct atomic_alloc_pool *pool, gfp_t gfp)
@@ -989,13 +1033,15 @@ static void aa_free_late(struct atomic_alloc_pool *pool, void *elem)
 }
 
 /*
- * Tier 1 full or busy (@nested), or the buffer still referenced elsewhere
- * (@busy): the shared reserve, else a list the worker drains.  Called with
- * preemption disabled, which it enables.
+ * Tier 1 full or busy with a push this caller interrupted (@nested), or the
+ * buffer still referenced elsewhere (@busy): the shared reserve, else a
+ * list the worker drains.  Called with preemption disabled, which it
+ * enables.
  */
 static noinline void aa_free_slow(struct atomic_alloc_pool *pool, void *elem,
 				  bool busy, bool nested)
 {
+	struct aa_cpu __percpu *pcpu = pool->cpu;
 	bool held = false;
 
 	if (busy) {
@@ -1006,13 +1052,14 @@ static noinline void aa_free_slow(struct atomic_alloc_pool *pool, void *elem,
 			goto out;
 		aa_overflow_add(pool, elem);
 	}
-	this_cpu_inc(pool->cpu->free_deferred);
+	this_cpu_inc(pcpu->free_deferred);
 out:
+	/* Interrupted this CPU inside tier 1 or tier 2: counted once. */
 	if (nested || held)
-		this_cpu_inc(pool->cpu->free_nested);
-	this_cpu_inc(pool->cpu->freed);
+		this_cpu_inc(pcpu->free_nested);
+	this_cpu_inc(pcpu->freed);
 	if (unlikely(in_nmi()))
-		this_cpu_inc(pool->cpu->free_nmi);
+		this_cpu_inc(pcpu->free_nmi);
 	preempt_enable();
 }
 
@@ -1036,9 +1083,7 @@ static __always_inline void aa_free(struct atomic_alloc_pool *pool,
 	if (unlikely(READ_ONCE(pool->dead)))
 		return aa_free_dead(pool, elem, busy);
 	aa_hook(pool, AA_HOOK_FREE, 0);
-	if (unlikely(busy) ||
-	    unlikely(!aa_cpu_push(pool, pcpu, this_cpu_ptr(pcpu), elem,
-				  &nested)))
+	if (unlikely(busy) || unlikely(!aa_cpu_push(pool, pcpu, elem, &nested)))
 		return aa_free_slow(pool, elem, busy, nested);
 	this_cpu_inc(pcpu->freed);
 	if (unlikely(in_nmi()))
@@ -1427,7 +1472,7 @@ static unsigned int aa_place(struct atomic_alloc_pool *pool, struct aa_cpu *pc,
 	preempt_disable();
 	if (smp_processor_id() == pc->cpu && !READ_ONCE(pool->dead)) {
 		while (i < n &&
-		       aa_cpu_push(pool, pool->cpu, pc, elems[i], &nested))
+		       aa_cpu_push(pool, pool->cpu, elems[i], &nested))
 			i++;
 	}
 	preempt_enable();
@@ -1584,7 +1629,7 @@ static unsigned int aa_fill_cpu(struct atomic_alloc_pool *pool,
 		memcpy(&pc->slots[level], elems, got * sizeof(*elems));
 		level += got;
 	}
-	WRITE_ONCE(pc->level, level);
+	aa_cpu_set_level(pc, level);
 	trace_atomic_alloc_refill(pool->name, cpu, fresh, level, failed);
 	return level;
 }
@@ -1596,7 +1641,7 @@ static void aa_drain_cpu(struct atomic_alloc_pool *pool, unsigned int cpu,
 	struct aa_cpu *pc = per_cpu_ptr(pool->cpu, cpu);
 	unsigned int level = aa_cpu_level(pc), i = 0;
 
-	WRITE_ONCE(pc->level, 0);
+	aa_cpu_set_level(pc, 0);
 	if (keep) {
 		while (i < level &&
 		       aa_shared_push(pool, pc->slots[i], pool->shared_size))

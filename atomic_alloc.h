@@ -23,9 +23,10 @@
  *
  * Allocation walks these tiers and stops at the first that has a buffer:
  *
- *  1. this CPU's array: no lock, no interrupt disabling, O(1) (an
- *     interrupt or NMI that arrives while its CPU is inside the array
- *     skips to tier 2);
+ *  1. this CPU's array: no lock, no interrupt disabling, O(1); an
+ *     interrupt or NMI that arrives while its CPU is inside the array is
+ *     served from it too, and the operation it interrupted tries again
+ *     (only a free that interrupted a free into the array skips to tier 2);
  *  2. the pool's shared reserve, O(1), under a lock that a CPU spins on
  *     only while another CPU holds it (an interrupt or NMI that interrupted
  *     the holder on its own CPU gets NULL, never waits);
@@ -147,19 +148,22 @@ struct atomic_alloc_params {
  * @alloc_failed:	NULL returned (tier 4).
  * @alloc_nmi:		of all allocations, those made in NMI context (they
  *			use tiers 1, 2 and 4, never 3).
- * @alloc_nested:	allocations made by an interrupt or NMI that arrived
- *			while this CPU was inside an operation on its own
- *			array or on the shared reserve: they leave that one
- *			alone and take from the other (the reserve, or, if the
- *			reserve was the busy one, nothing: NULL).
+ * @alloc_nested:	times an allocation met another operation of its own
+ *			CPU: it was taking from this CPU's array when an
+ *			interrupt or NMI used the array, and took again (once
+ *			per try); or it interrupted this CPU inside the shared
+ *			reserve, and got nothing from the reserve.
  * @freed:		buffers given back through atomic_alloc_free() or
  *			atomic_alloc_buf_free(), refused ones not counted; also
  *			a buffer of an orphaned page that an allocation took
  *			out of a tier and handed straight back.
  * @free_nmi:		of those, frees made in NMI context.
- * @free_nested:	frees made by an interrupt or NMI inside an operation
- *			of this CPU on its array or the shared reserve: they go
- *			to the other, or to the worker's lock-free list.
+ * @free_nested:	times a free met another operation of its own CPU:
+ *			it was giving to this CPU's array when an interrupt or
+ *			NMI took from it, and gave again (once per try); or it
+ *			interrupted this CPU's own free into the array, or this
+ *			CPU inside the shared reserve, and went to the other
+ *			(the reserve, or the worker's lock-free list).
  * @free_deferred:	frees that found this CPU's array and the shared
  *			reserve full, or the buffer still referenced, and
  *			handed the buffer to a lock-free list that the worker

@@ -17,6 +17,8 @@ struct fault_attr;
  */
 enum atomic_alloc_hook {
 	AA_HOOK_FREE,		/* inside a free, the pool seen alive */
+	AA_HOOK_POP,		/* tier-1 pop: slot read, not committed */
+	AA_HOOK_PUSH,		/* tier-1 push: level read, slot not written */
 	AA_HOOK_PAGE_GFP,	/* arg: the gfp about to reach alloc_pages */
 	AA_HOOK_OVERFLOW,	/* counted, not yet on the overflow list */
 	AA_HOOK_REFILL,		/* arg: buffers gathered for a CPU's array */

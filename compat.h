@@ -11,9 +11,27 @@
 #include <linux/atomic.h>
 #include <linux/fault-inject.h>
 #include <linux/lockdep.h>
+#include <linux/percpu.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/types.h>
+
+/*
+ * this_cpu_try_cmpxchg() is not in 6.1; there the value-returning
+ * this_cpu_cmpxchg() does the same (one more compare on x86).
+ */
+#ifndef this_cpu_try_cmpxchg
+#define this_cpu_try_cmpxchg(pcp, ovalp, nval)				\
+({									\
+	typeof(ovalp) __aa_ovalp = (ovalp);				\
+	typeof(*__aa_ovalp) __aa_old = *__aa_ovalp;			\
+	typeof(*__aa_ovalp) __aa_cur = this_cpu_cmpxchg(pcp, __aa_old, nval); \
+									\
+	if (__aa_cur != __aa_old)					\
+		*__aa_ovalp = __aa_cur;					\
+	__aa_cur == __aa_old;						\
+})
+#endif
 
 /* lockdep_assert_no_hardirq() arrived in 6.2. */
 #ifndef lockdep_assert_no_hardirq

@@ -373,6 +373,128 @@ static void aa_test_alloc_free_local(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.alloc_nmi + st.free_nmi, 0ULL);
 }
 
+/*
+ * Tier 1's commit, met on purpose: the test hook runs inside a pop (its
+ * slot read, not committed) or inside a push (the level read, the slot not
+ * yet written), where an interrupt or NMI may arrive, and runs operations
+ * of its own on the same CPU, as that interrupt would.
+ */
+struct aa_nest {
+	struct atomic_alloc_pool *pool;
+	enum atomic_alloc_hook where;
+	bool done;
+	struct page *give;	/* freed by the nested caller */
+	struct page *took;	/* allocated by the nested caller (pop case) */
+};
+
+static struct aa_nest aa_nest;
+
+static void aa_nest_hook(struct atomic_alloc_pool *pool,
+			 enum atomic_alloc_hook where, unsigned long arg)
+{
+	if (pool != aa_nest.pool || where != aa_nest.where || aa_nest.done)
+		return;
+	aa_nest.done = true;
+	if (where == AA_HOOK_POP)
+		aa_nest.took = atomic_alloc_page(pool, 0);
+	atomic_alloc_free(pool, aa_nest.give);
+}
+
+/*
+ * A nested caller takes the very buffer the interrupted pop has read, then
+ * frees another: the array is back at the same level, with a different
+ * buffer in that slot.  The interrupted pop must not commit (the count in
+ * its word changed); it takes again and gets the other buffer.
+ */
+static void aa_test_nested_pop(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-npop", 0, 8, 0);
+	struct atomic_alloc_stats before, after;
+	unsigned int level;
+	struct page *page;
+	int cpu;
+
+	memset(&aa_nest, 0, sizeof(aa_nest));
+	aa_nest.pool = pool;
+	aa_nest.where = AA_HOOK_POP;
+	migrate_disable();
+	cpu = smp_processor_id();
+	aa_nest.give = atomic_alloc_page(pool, 0);
+	before = aa_stats(pool);
+	aa_set_hook(test, aa_nest_hook);
+	page = atomic_alloc_page(pool, 0);
+	WRITE_ONCE(atomic_alloc_test_hook, NULL);
+	level = atomic_alloc_cpu_level(pool, cpu);
+	migrate_enable();
+	after = aa_stats(pool);
+
+	KUNIT_ASSERT_NOT_NULL(test, aa_nest.give);
+	KUNIT_ASSERT_TRUE(test, aa_nest.done);
+	KUNIT_ASSERT_NOT_NULL(test, aa_nest.took);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	/* Not handed out twice: the outer caller got the freed buffer. */
+	KUNIT_EXPECT_PTR_NE(test, page, aa_nest.took);
+	KUNIT_EXPECT_PTR_EQ(test, page, aa_nest.give);
+	KUNIT_EXPECT_EQ(test, level, 6U);
+	KUNIT_EXPECT_EQ(test, after.alloc_nested - before.alloc_nested, 1ULL);
+	KUNIT_EXPECT_EQ(test, after.alloc_local - before.alloc_local, 2ULL);
+	atomic_alloc_free(pool, page);
+	atomic_alloc_free(pool, aa_nest.took);
+	aa_expect_accounted(test, pool, 0);
+}
+
+/*
+ * A nested free arrives inside a push that has read the level: had it
+ * pushed, the interrupted push would overwrite its buffer in that slot.  It
+ * goes to the shared reserve instead, and both buffers are kept once.
+ */
+static void aa_test_nested_push(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-npush", 0, 8, 0);
+	struct atomic_alloc_stats before, after;
+	unsigned int level, shared, i, j;
+	struct page *outer, *pages[8];
+	int cpu;
+
+	memset(&aa_nest, 0, sizeof(aa_nest));
+	aa_nest.pool = pool;
+	aa_nest.where = AA_HOOK_PUSH;
+	migrate_disable();
+	cpu = smp_processor_id();
+	outer = atomic_alloc_page(pool, 0);
+	aa_nest.give = atomic_alloc_page(pool, 0);
+	before = aa_stats(pool);
+	shared = atomic_alloc_shared_level(pool);
+	aa_set_hook(test, aa_nest_hook);
+	if (outer)
+		atomic_alloc_free(pool, outer);
+	WRITE_ONCE(atomic_alloc_test_hook, NULL);
+	level = atomic_alloc_cpu_level(pool, cpu);
+	shared = atomic_alloc_shared_level(pool) - shared;
+	after = aa_stats(pool);
+	/* What the array holds now, taken back out. */
+	for (i = 0; i < level && i < ARRAY_SIZE(pages); i++)
+		pages[i] = atomic_alloc_page(pool, 0);
+	migrate_enable();
+
+	KUNIT_ASSERT_NOT_NULL(test, outer);
+	KUNIT_ASSERT_NOT_NULL(test, aa_nest.give);
+	KUNIT_ASSERT_TRUE(test, aa_nest.done);
+	KUNIT_EXPECT_EQ(test, level, 7U);
+	KUNIT_EXPECT_EQ(test, shared, 1U);
+	KUNIT_EXPECT_EQ(test, after.free_nested - before.free_nested, 1ULL);
+	KUNIT_EXPECT_EQ(test, after.freed - before.freed, 2ULL);
+	for (i = 0; i < level && i < ARRAY_SIZE(pages); i++) {
+		KUNIT_EXPECT_NOT_NULL(test, pages[i]);
+		for (j = 0; j < i; j++)
+			KUNIT_EXPECT_PTR_NE(test, pages[i], pages[j]);
+	}
+	for (i = 0; i < level && i < ARRAY_SIZE(pages); i++)
+		if (pages[i])
+			atomic_alloc_free(pool, pages[i]);
+	aa_expect_accounted(test, pool, 0);
+}
+
 static void aa_test_hardirq_every_cpu(struct kunit *test)
 {
 	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-hardirq", 0, 8, 0);
@@ -1649,6 +1771,8 @@ static struct kunit_case atomic_alloc_cases[] = {
 	KUNIT_CASE(aa_test_create_fills),
 	KUNIT_CASE(aa_test_destroy_returns_everything),
 	KUNIT_CASE(aa_test_alloc_free_local),
+	KUNIT_CASE(aa_test_nested_pop),
+	KUNIT_CASE(aa_test_nested_push),
 	KUNIT_CASE(aa_test_hardirq_every_cpu),
 	KUNIT_CASE(aa_test_irqs_disabled),
 	KUNIT_CASE_PARAM(aa_test_direct_context, aa_ctx_gen_params),

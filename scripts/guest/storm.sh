@@ -36,9 +36,9 @@ expect_eq "no buffer handed out twice (tag_errors)" "$(get tag_errors)" 0
 expect_eq "every NMI got a buffer (nmi_nulls)" "$(get nmi_nulls)" 0
 an=$(get alloc_nested) fn=$(get free_nested)
 if is_num "$an" && is_num "$fn"; then
-	expect_gt "NMIs inside the loop's own array operation took the nested path" $((an + fn)) 0
+	expect_gt "NMIs inside the loop's own array operation met it (alloc_nested + free_nested)" $((an + fn)) 0
 else
-	not_ok "NMIs inside the loop's own array operation took the nested path (no result line)"
+	not_ok "NMIs inside the loop's own array operation met it (alloc_nested + free_nested) (no result line)"
 fi
 a=$(get nmi_allocs) n=$(get nmi_nulls)
 if is_num "$a" && is_num "$n"; then
