@@ -12,9 +12,28 @@
 #ifndef _ATOMIC_ALLOC_BENCH_COMPAT_H
 #define _ATOMIC_ALLOC_BENCH_COMPAT_H
 
+#include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/shrinker.h>
 #include <linux/swap.h>
+
+/*
+ * this_cpu_try_cmpxchg() is not in 6.1: the same fallback as ../compat.h
+ * has for atomic_alloc itself (the benchmark sees only the public header).
+ */
+#ifndef this_cpu_try_cmpxchg
+#define this_cpu_try_cmpxchg(pcp, ovalp, nval)				\
+({									\
+	typeof(ovalp) __bench_ovalp = (ovalp);				\
+	typeof(*__bench_ovalp) __bench_old = *__bench_ovalp;		\
+	typeof(*__bench_ovalp) __bench_cur =				\
+		this_cpu_cmpxchg(pcp, __bench_old, nval);		\
+									\
+	if (__bench_cur != __bench_old)					\
+		*__bench_ovalp = __bench_cur;				\
+	__bench_cur == __bench_old;					\
+})
+#endif
 
 /*
  * page_pool's API moved from <net/page_pool.h> (6.1) to

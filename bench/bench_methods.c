@@ -43,11 +43,12 @@ struct atomic_alloc_pool *bench_aa[BENCH_NR_AA];
 /* ---- The floor: the least a per-CPU pool can do ---- */
 
 /*
- * @active is the re-entrancy count of the guarded floor (below); the
- * floor proper does not use it.
+ * @level is the floor's; @top and @pushing are the guarded floor's (below),
+ * which keeps its level in @top.
  */
 struct bench_floor {
-	unsigned long active;
+	unsigned long top;
+	unsigned int pushing;
 	unsigned int level;
 	struct page *pages[BENCH_FLOOR_SIZE];
 };
@@ -90,48 +91,67 @@ static noinline bool bench_floor_push(struct page *page)
 }
 
 /*
- * The floor again, guarded as atomic_alloc's tier 1 is: a re-entrancy count
- * taken with this_cpu_inc_return() under preempt_disable() instead of
- * local_irq_save(), so NMI-safe (a nested caller finds the count above 1
- * and leaves the array alone: the pair fails).  Nothing else of
+ * The floor again, guarded as atomic_alloc's tier 1 is, under
+ * preempt_disable() instead of local_irq_save(), so NMI-safe: one per-CPU
+ * word holds the level and a count of the changes; pop and push read it,
+ * take or fill the slot, and commit with this_cpu_try_cmpxchg(), again if
+ * an interrupt or NMI changed it meanwhile; a push holds a flag, and a push
+ * that finds it held (it interrupted one) fails the pair.  Nothing else of
  * atomic_alloc: no owner tag, no counters, no watermark, no checks of the
  * pool.  It tells what the guard costs, and what atomic_alloc's other work
  * on top of it costs (scripts/bench-report.py's notes).
  */
+#define BENCH_TOP_LEVEL		0xffffUL
+#define BENCH_TOP_OP		0x10000UL
+
 static noinline struct page *bench_gfloor_pop(void)
 {
-	struct bench_floor *f;
-	struct page *page = NULL;
+	unsigned long top, level;
+	struct page *page;
 
 	preempt_disable();
-	f = this_cpu_ptr(bench_gfloor);
-	if (likely(this_cpu_inc_return(bench_gfloor->active) == 1)) {
+	for (;;) {
+		top = __this_cpu_read(bench_gfloor->top);
+		level = top & BENCH_TOP_LEVEL;
+		if (unlikely(!level)) {
+			page = NULL;
+			break;
+		}
+		page = __this_cpu_read(bench_gfloor->pages[level - 1]);
 		barrier();
-		if (likely(f->level))
-			page = f->pages[--f->level];
-		barrier();
+		if (likely(this_cpu_try_cmpxchg(bench_gfloor->top, &top,
+						top + BENCH_TOP_OP - 1)))
+			break;
 	}
-	this_cpu_dec(bench_gfloor->active);
 	preempt_enable();
 	return page;
 }
 
 static noinline bool bench_gfloor_push(struct page *page)
 {
-	struct bench_floor *f;
+	unsigned long top, level;
 	bool done = false;
 
 	preempt_disable();
-	f = this_cpu_ptr(bench_gfloor);
-	if (likely(this_cpu_inc_return(bench_gfloor->active) == 1)) {
+	if (likely(!__this_cpu_read(bench_gfloor->pushing))) {
+		__this_cpu_write(bench_gfloor->pushing, 1);
 		barrier();
-		if (likely(f->level < BENCH_FLOOR_SIZE)) {
-			f->pages[f->level++] = page;
-			done = true;
+		for (;;) {
+			top = __this_cpu_read(bench_gfloor->top);
+			level = top & BENCH_TOP_LEVEL;
+			if (unlikely(level >= BENCH_FLOOR_SIZE))
+				break;
+			__this_cpu_write(bench_gfloor->pages[level], page);
+			barrier();
+			if (likely(this_cpu_try_cmpxchg(bench_gfloor->top, &top,
+							top + BENCH_TOP_OP + 1))) {
+				done = true;
+				break;
+			}
 		}
 		barrier();
+		__this_cpu_write(bench_gfloor->pushing, 0);
 	}
-	this_cpu_dec(bench_gfloor->active);
 	preempt_enable();
 	return done;
 }
@@ -240,6 +260,8 @@ static void bench_floor_free(struct bench_floor __percpu **floor)
 		return;
 	for_each_possible_cpu(cpu) {
 		f = per_cpu_ptr(*floor, cpu);
+		if (*floor == bench_gfloor)
+			f->level = f->top & BENCH_TOP_LEVEL;
 		while (f->level)
 			__free_page(f->pages[--f->level]);
 	}
@@ -270,6 +292,7 @@ static int bench_floor_fill(struct bench_floor __percpu **floor)
 			if (!page)
 				return -ENOMEM;
 			f->pages[f->level++] = page;
+			f->top = f->level;
 		}
 	}
 	return 0;
@@ -402,9 +425,9 @@ static bool bench_pair_irq(const struct bench_method *m)
 }
 
 /*
- * Not an allocator: the guard that the guarded floor and atomic_alloc's
- * tier 1 pay instead, twice per pair: preempt_disable(), the re-entrancy
- * count up and down, preempt_enable().
+ * Not an allocator: the guard that atomic_alloc's tier 1 had before its
+ * cmpxchg commit (bpf_mem_alloc's), twice per pair, kept for comparison:
+ * preempt_disable(), a re-entrancy count up and down, preempt_enable().
  */
 static DEFINE_PER_CPU(unsigned long, bench_guard_active);
 

@@ -45,9 +45,9 @@ METHOD_ORDER = ["timer", "irqsave_x2", "guard_x2", "floor", "floor_guarded",
 METHOD_TEXT = {
     "timer": "timer overhead (empty pair)",
     "irqsave_x2": "2 x local_irq_save/restore (reference)",
-    "guard_x2": "2 x preempt_disable + re-entrancy count up/down (reference)",
+    "guard_x2": "2 x preempt_disable + re-entrancy count up/down (tier 1's previous guard, reference)",
     "floor": "floor: per-CPU array pop/push, IRQs off",
-    "floor_guarded": "the floor's array under atomic_alloc's guard (re-entrancy count, no IRQ disabling)",
+    "floor_guarded": "the floor's array under atomic_alloc's guard (cmpxchg commit of {level, count}, push flag, no IRQ disabling)",
     "floor_lockless": "the floor as a lock-free list: this_cpu_cmpxchg() on {head, tag}, preemption disabled (reference)",
     "atomic_alloc": "atomic_alloc_page()/atomic_alloc_free()",
     "alloc_pages": "alloc_pages(GFP_ATOMIC)/__free_pages()",
@@ -883,7 +883,7 @@ def insn_notes(run, insn):
     igb = run.row(q, "guard_x2", 0, "bh")
     iib = run.row(q, "irqsave_x2", 0, "bh")
     if ig and ii:
-        out.append("- The guard: two preempt_disable() + re-entrancy count sections "
+        out.append("- Tier 1's previous guard: two preempt_disable() + re-entrancy count sections "
                    "(guard_x2) take %s with IRQs off and %s with BH disabled; two "
                    "local_irq_save()/restore() pairs (irqsave_x2) %s and %s (under TCG, "
                    "re-enabling interrupts ends a translation block)."
@@ -905,7 +905,7 @@ def lockless_notes(run):
     if None in ll.values() or None in fl.values() or None in (gf, aa, pp):
         return []
     gap = float(aa) - float(fl["irqoff"])
-    return ["- Lock-free list instead of a re-entrancy count: the floor as a "
+    return ["- Lock-free list instead of an array: the floor as a "
             "lock-free LIFO list (floor_lockless: one per-CPU word holding the head "
             "page's pfn and a 24-bit tag, swapped by this_cpu_cmpxchg() with "
             "preemption disabled; no level, no limit, no counters) takes %s with IRQs "
