@@ -26,8 +26,9 @@
  *			one is served as if it had come first.
  *   @pushing		held by a push from its read of @top to its commit;
  *			an interrupt or NMI that finds it held does not push
- *			into the array but into the shared reserve (also
- *			counted in free_nested).  A push writes the slot above
+ *			into the array but into the shared reserve, and takes
+ *			from the reserve before the array (counted in
+ *			alloc_nested/free_nested).  A push writes the slot above
  *			the level before it commits, and a nested push could
  *			have committed a buffer there in between.
  *   @slots		so, written only by the owning CPU.  CPU hotplug
@@ -541,14 +542,24 @@ static inline unsigned long aa_top_level(unsigned long top)
 
 /*
  * Takes a buffer into *@elem and returns true; false when the array is
- * empty.  Sets *@kick when the array dropped below its low watermark.
+ * empty, or when this caller interrupted a push on it and @nested is given
+ * (*@nested set then).  Sets *@kick when the array dropped below its low
+ * watermark.  A pop is safe inside an interrupted push (it writes nothing
+ * before its commit); a caller that interrupted a push still tries the
+ * shared reserve first, so that what nested frees put there (they may not
+ * push) comes back out: otherwise the nested callers would move buffers
+ * from this CPU's array into the reserve, one by one.
  */
 static __always_inline bool aa_cpu_pop(struct atomic_alloc_pool *pool,
 				       struct aa_cpu __percpu *pcpu,
-				       void **elem, bool *kick)
+				       void **elem, bool *kick, bool *nested)
 {
 	unsigned long top, level;
 
+	if (nested && unlikely(__this_cpu_read(pcpu->pushing))) {
+		*nested = true;
+		return false;
+	}
 	for (;;) {
 		top = __this_cpu_read(pcpu->top);
 		level = aa_top_level(top);
@@ -832,26 +843,30 @@ static __always_inline void *aa_alloc_local(struct atomic_alloc_pool *pool,
 
 /*
  * Tiers 2 to 4, out of line so that the fast path stays small.  Called with
- * preemption disabled and this CPU's array empty; enables preemption
- * before tier 3.
+ * preemption disabled and this CPU's array empty, or busy with a push this
+ * caller interrupted (@nested: the reserve first, then the array after
+ * all); enables preemption before tier 3.
  */
 static noinline void *aa_alloc_slow(struct atomic_alloc_pool *pool,
-				    gfp_t gfp, bool whole)
+				    gfp_t gfp, bool whole, bool nested)
 {
 	struct aa_cpu __percpu *pcpu = pool->cpu;
+	bool held = false, kick = false;
 	struct irq_work *refill;
-	bool held = false;
 	void *elem = NULL;
 
 	if (likely(!READ_ONCE(pool->dead))) {
 		elem = aa_shared_pop_nested(pool, &held);
+		/* Interrupted this CPU inside tier 1 or tier 2: counted once. */
+		if (nested || held)
+			this_cpu_inc(pcpu->alloc_nested);
+		if (!elem && nested &&
+		    aa_cpu_pop(pool, pcpu, &elem, &kick, NULL))
+			return aa_alloc_local(pool, pcpu, elem, whole, kick);
 		refill = this_cpu_ptr(&pcpu->kick);
-		if (!irq_work_is_pending(refill))
+		if (!nested && !irq_work_is_pending(refill))
 			irq_work_queue(refill);
 	}
-	/* Interrupted this CPU inside tier 2. */
-	if (held)
-		this_cpu_inc(pcpu->alloc_nested);
 	if (elem) {
 		this_cpu_inc(pcpu->alloc_remote);
 		if (unlikely(in_nmi()))
@@ -873,12 +888,12 @@ static __always_inline void *aa_alloc_nosleep(struct atomic_alloc_pool *pool,
 					      gfp_t gfp, bool whole)
 {
 	struct aa_cpu __percpu *pcpu = pool->cpu;
+	bool nested = false, kick;
 	void *elem;
-	bool kick;
 
 	preempt_disable();
-	if (unlikely(!aa_cpu_pop(pool, pcpu, &elem, &kick)))
-		return aa_alloc_slow(pool, gfp, whole);
+	if (unlikely(!aa_cpu_pop(pool, pcpu, &elem, &kick, &nested)))
+		return aa_alloc_slow(pool, gfp, whole, nested);
 	return aa_alloc_local(pool, pcpu, elem, whole, kick);
 }
 
@@ -923,8 +938,9 @@ static __always_inline void *aa_alloc(struct atomic_alloc_pool *pool,
  * does not disable interrupts.  An NMI or interrupt that arrives while
  * this CPU is inside the pool is served as any caller is: from this CPU's
  * array even if it interrupted an operation on it (that operation then
- * tries again), from the shared reserve, or %NULL if the reserve is what it
- * interrupted (counted in alloc_nested).  In NMI, hard IRQ or with IRQs off
+ * tries again; if it was a free, the shared reserve is tried first), from
+ * the shared reserve, or %NULL if the array is empty and the reserve is
+ * what it interrupted (counted in alloc_nested).  In NMI, hard IRQ or with IRQs off
  * only tiers 1 and 2 serve it.  Sleeps only in tier 3, and only if @gfp
  * allows it.
  * Return: the head page of the buffer, or %NULL.

@@ -26,7 +26,8 @@
  *  1. this CPU's array: no lock, no interrupt disabling, O(1); an
  *     interrupt or NMI that arrives while its CPU is inside the array is
  *     served from it too, and the operation it interrupted tries again
- *     (only a free that interrupted a free into the array skips to tier 2);
+ *     (one that interrupted a free into the array frees into tier 2, and
+ *     allocates from tier 2 first, then from the array);
  *  2. the pool's shared reserve, O(1), under a lock that a CPU spins on
  *     only while another CPU holds it (an interrupt or NMI that interrupted
  *     the holder on its own CPU gets NULL, never waits);
