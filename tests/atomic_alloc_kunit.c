@@ -384,7 +384,8 @@ struct aa_nest {
 	enum atomic_alloc_hook where;
 	bool done;
 	struct page *give;	/* freed by the nested caller */
-	struct page *took;	/* allocated by the nested caller (pop case) */
+	struct page *took;	/* allocated by the nested caller */
+	bool alloc;		/* allocate inside a push too */
 };
 
 static struct aa_nest aa_nest;
@@ -395,9 +396,10 @@ static void aa_nest_hook(struct atomic_alloc_pool *pool,
 	if (pool != aa_nest.pool || where != aa_nest.where || aa_nest.done)
 		return;
 	aa_nest.done = true;
-	if (where == AA_HOOK_POP)
+	if (where == AA_HOOK_POP || aa_nest.alloc)
 		aa_nest.took = atomic_alloc_page(pool, 0);
-	atomic_alloc_free(pool, aa_nest.give);
+	if (aa_nest.give)
+		atomic_alloc_free(pool, aa_nest.give);
 }
 
 /*
@@ -492,6 +494,53 @@ static void aa_test_nested_push(struct kunit *test)
 	for (i = 0; i < level && i < ARRAY_SIZE(pages); i++)
 		if (pages[i])
 			atomic_alloc_free(pool, pages[i]);
+	aa_expect_accounted(test, pool, 0);
+}
+
+/*
+ * A nested allocation inside a push takes from the shared reserve first,
+ * where the nested frees that may not push put their buffers: were it to
+ * take from the array, nested callers would move this CPU's buffers into
+ * the reserve one by one.  The interrupted push then completes.
+ */
+static void aa_test_nested_push_alloc(struct kunit *test)
+{
+	struct atomic_alloc_pool *pool = aa_test_pool(test, "kunit-npalloc", 0, 8, 0);
+	struct atomic_alloc_stats before, after;
+	unsigned int level, shared;
+	struct page *outer;
+	int cpu;
+
+	memset(&aa_nest, 0, sizeof(aa_nest));
+	aa_nest.pool = pool;
+	aa_nest.where = AA_HOOK_PUSH;
+	aa_nest.alloc = true;
+	migrate_disable();
+	cpu = smp_processor_id();
+	outer = atomic_alloc_page(pool, 0);
+	before = aa_stats(pool);
+	shared = atomic_alloc_shared_level(pool);
+	aa_set_hook(test, aa_nest_hook);
+	if (outer)
+		atomic_alloc_free(pool, outer);
+	WRITE_ONCE(atomic_alloc_test_hook, NULL);
+	level = atomic_alloc_cpu_level(pool, cpu);
+	shared -= atomic_alloc_shared_level(pool);
+	migrate_enable();
+	after = aa_stats(pool);
+
+	KUNIT_ASSERT_NOT_NULL(test, outer);
+	KUNIT_ASSERT_TRUE(test, aa_nest.done);
+	KUNIT_ASSERT_NOT_NULL(test, aa_nest.took);
+	KUNIT_EXPECT_PTR_NE(test, aa_nest.took, outer);
+	/* The array is full again: the push went in, the nested pop did not. */
+	KUNIT_EXPECT_EQ(test, level, 8U);
+	KUNIT_EXPECT_EQ(test, shared, 1U);
+	KUNIT_EXPECT_EQ(test, after.alloc_nested - before.alloc_nested, 1ULL);
+	KUNIT_EXPECT_EQ(test, after.alloc_remote - before.alloc_remote, 1ULL);
+	KUNIT_EXPECT_EQ(test, after.alloc_local - before.alloc_local, 0ULL);
+	KUNIT_EXPECT_EQ(test, after.free_nested - before.free_nested, 0ULL);
+	atomic_alloc_free(pool, aa_nest.took);
 	aa_expect_accounted(test, pool, 0);
 }
 
@@ -1773,6 +1822,7 @@ static struct kunit_case atomic_alloc_cases[] = {
 	KUNIT_CASE(aa_test_alloc_free_local),
 	KUNIT_CASE(aa_test_nested_pop),
 	KUNIT_CASE(aa_test_nested_push),
+	KUNIT_CASE(aa_test_nested_push_alloc),
 	KUNIT_CASE(aa_test_hardirq_every_cpu),
 	KUNIT_CASE(aa_test_irqs_disabled),
 	KUNIT_CASE_PARAM(aa_test_direct_context, aa_ctx_gen_params),
