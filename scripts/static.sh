@@ -26,9 +26,15 @@ aa_need_cmd perl sparse make gcc
 aa_ensure_source
 
 cd "$AA_REPO"
-mapfile -t files < <(ls ./*.c ./*.h tests/*.c tests/*.h samples/*.c samples/*.h \
-	bench/*.c bench/*.h 2>/dev/null |
-	grep -v '\.mod\.c$' | sed 's|^\./||')
+# nullglob: a pattern that matches nothing (samples/*.h) is left out, not
+# passed on as a name.
+shopt -s nullglob
+files=()
+for f in *.c *.h tests/*.c tests/*.h samples/*.c samples/*.h bench/*.c bench/*.h; do
+	case $f in *.mod.c) continue ;; esac
+	files+=("$f")
+done
+shopt -u nullglob
 [ "${#files[@]}" -gt 0 ] || aa_die "no source files found in $AA_REPO"
 
 for f in "${files[@]}"; do
