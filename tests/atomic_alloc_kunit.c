@@ -402,6 +402,25 @@ static void aa_nest_hook(struct atomic_alloc_pool *pool,
 		atomic_alloc_free(pool, aa_nest.give);
 }
 
+/* Aim aa_nest_hook at @where in @pool; the case sets give and alloc. */
+static void aa_nest_aim(struct atomic_alloc_pool *pool,
+			enum atomic_alloc_hook where)
+{
+	memset(&aa_nest, 0, sizeof(aa_nest));
+	aa_nest.pool = pool;
+	aa_nest.where = where;
+}
+
+/* Free @page with the hook set: the nested caller runs inside its push. */
+static void aa_nest_free(struct kunit *test, struct atomic_alloc_pool *pool,
+			 struct page *page)
+{
+	aa_set_hook(test, aa_nest_hook);
+	if (page)
+		atomic_alloc_free(pool, page);
+	WRITE_ONCE(atomic_alloc_test_hook, NULL);
+}
+
 /*
  * A nested caller takes the very buffer the interrupted pop has read, then
  * frees another: the array is back at the same level, with a different
@@ -416,9 +435,7 @@ static void aa_test_nested_pop(struct kunit *test)
 	struct page *page;
 	int cpu;
 
-	memset(&aa_nest, 0, sizeof(aa_nest));
-	aa_nest.pool = pool;
-	aa_nest.where = AA_HOOK_POP;
+	aa_nest_aim(pool, AA_HOOK_POP);
 	migrate_disable();
 	cpu = smp_processor_id();
 	aa_nest.give = atomic_alloc_page(pool, 0);
@@ -458,19 +475,14 @@ static void aa_test_nested_push(struct kunit *test)
 	struct page *outer, *pages[8];
 	int cpu;
 
-	memset(&aa_nest, 0, sizeof(aa_nest));
-	aa_nest.pool = pool;
-	aa_nest.where = AA_HOOK_PUSH;
+	aa_nest_aim(pool, AA_HOOK_PUSH);
 	migrate_disable();
 	cpu = smp_processor_id();
 	outer = atomic_alloc_page(pool, 0);
 	aa_nest.give = atomic_alloc_page(pool, 0);
 	before = aa_stats(pool);
 	shared = atomic_alloc_shared_level(pool);
-	aa_set_hook(test, aa_nest_hook);
-	if (outer)
-		atomic_alloc_free(pool, outer);
-	WRITE_ONCE(atomic_alloc_test_hook, NULL);
+	aa_nest_free(test, pool, outer);
 	level = atomic_alloc_cpu_level(pool, cpu);
 	shared = atomic_alloc_shared_level(pool) - shared;
 	after = aa_stats(pool);
@@ -511,19 +523,14 @@ static void aa_test_nested_push_alloc(struct kunit *test)
 	struct page *outer;
 	int cpu;
 
-	memset(&aa_nest, 0, sizeof(aa_nest));
-	aa_nest.pool = pool;
-	aa_nest.where = AA_HOOK_PUSH;
+	aa_nest_aim(pool, AA_HOOK_PUSH);
 	aa_nest.alloc = true;
 	migrate_disable();
 	cpu = smp_processor_id();
 	outer = atomic_alloc_page(pool, 0);
 	before = aa_stats(pool);
 	shared = atomic_alloc_shared_level(pool);
-	aa_set_hook(test, aa_nest_hook);
-	if (outer)
-		atomic_alloc_free(pool, outer);
-	WRITE_ONCE(atomic_alloc_test_hook, NULL);
+	aa_nest_free(test, pool, outer);
 	level = atomic_alloc_cpu_level(pool, cpu);
 	shared -= atomic_alloc_shared_level(pool);
 	migrate_enable();
