@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """aa_report: what scripts/bench-report.py and scripts/demo-report.py share.
 
-Formatting of times, markdown tables, gnuplot, histograms in the
+Parsing of key=value lines and numbers, formatting of times, markdown tables, gnuplot, histograms in the
 "lo-hi: count" form of the debugfs files (ns, both ends inclusive, "inf"
 for an open last bucket; any resolution), and the stamp that every results
 file carries (commit, kernel, QEMU) so that a published figure can be
@@ -20,6 +20,22 @@ NS_TICS = ", ".join('"%s" %g' % (t, v) for t, v in (
     ("100 µs", 1e5), ("1 ms", 1e6), ("10 ms", 1e7), ("100 ms", 1e8)))
 
 HIST_RE = re.compile(r"^(\d+)-(\d+|inf):\s*(\d+)\s*$")
+
+
+def kv(line):
+    """key=value tokens of a line (values without spaces)."""
+    return dict(t.split("=", 1) for t in line.split() if "=" in t)
+
+
+def num(v, default=None):
+    """v as an int, else as a float, else default."""
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return default
 
 
 def fmt_ns(v):

@@ -27,7 +27,8 @@ import shutil
 import sys
 import tempfile
 
-from aa_report import NS_TICS, fmt_ns, gnuplot, md_table, stamp, stamp_md
+from aa_report import (NS_TICS, fmt_ns, gnuplot, kv, md_table, num, stamp,
+                       stamp_md)
 import aa_insn
 
 # Contexts the report knows by name; one the module adds later (bench_ctx.c)
@@ -64,21 +65,6 @@ SCENARIO_TEXT = {
 
 def ctx_text(ctx):
     return CTX_TEXT.get(ctx, ctx)
-
-
-def kv(line):
-    """key=value tokens of a line (values without spaces)."""
-    return dict(t.split("=", 1) for t in line.split() if "=" in t)
-
-
-def num(v, default=None):
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        try:
-            return float(v)
-        except (TypeError, ValueError):
-            return default
 
 
 class Run:

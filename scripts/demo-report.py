@@ -31,22 +31,14 @@ import sys
 import tempfile
 
 from aa_report import (NS_TICS, fmt_ns, gnuplot, hist_pct, hist_resolution,
-                       hist_total, md_table, merge_hist, parse_hist, stamp,
+                       hist_total, kv, md_table, merge_hist, parse_hist, stamp,
                        stamp_md)
-
-
-def kv(text):
-    return dict(t.split("=", 1) for t in text.split() if "=" in t)
+from aa_report import num as aa_num
 
 
 def num(v, default=0):
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        try:
-            return float(v)
-        except (TypeError, ValueError):
-            return default
+    """As aa_report.num(), with 0 for what is not a number."""
+    return aa_num(v, default)
 
 
 class Demo:
