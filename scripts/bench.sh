@@ -51,8 +51,7 @@ scenarios=quiet,refill,labyrinth,stream
 write_results=yes
 
 usage() {
-	sed -n '3,5p' "$0" | sed 's/^# \{0,1\}//' >&2
-	exit 2
+	aa_usage "$0" 3,5
 }
 
 while [ $# -gt 0 ]; do
@@ -68,10 +67,7 @@ while [ $# -gt 0 ]; do
 	*) echo "bench.sh: unknown argument '$1'" >&2; usage ;;
 	esac
 done
-case $flavour in
-6.1 | 6.12 | 6.12-rt) ;;
-*) aa_die "bench: --kernel must be 6.12, 6.12-rt or 6.1 (the stock kernels deps.sh installs), not '$flavour'" ;;
-esac
+aa_stock_kernel bench "$flavour"
 for n in "$samples" "$stream_irqs"; do
 	case $n in '' | *[!0-9]*) aa_die "bench: '$n' is not a number" ;; esac
 done

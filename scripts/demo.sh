@@ -53,8 +53,7 @@ quick=no
 record=no
 
 usage() {
-	sed -n '3p' "$0" | sed 's/^# \{0,1\}//' >&2
-	exit 2
+	aa_usage "$0" 4
 }
 
 while [ $# -gt 0 ]; do
@@ -69,10 +68,7 @@ while [ $# -gt 0 ]; do
 	*) echo "demo.sh: unknown argument '$1'" >&2; usage ;;
 	esac
 done
-case $flavour in
-6.1 | 6.12 | 6.12-rt) ;;
-*) aa_die "demo: --kernel must be 6.12, 6.12-rt or 6.1 (the stock kernels deps.sh installs), not '$flavour'" ;;
-esac
+aa_stock_kernel demo "$flavour"
 case $seconds in
 '' | *[!0-9]*) aa_die "demo: --seconds must be a number of seconds, not '$seconds'" ;;
 esac

@@ -64,6 +64,22 @@ aa_info() {
 	echo "atomic_alloc: $*" >&2
 }
 
+# aa_usage SCRIPT RANGE: print lines RANGE (a sed range, e.g. 3,5) of
+# SCRIPT's header comment, without the "# ", and exit 2.
+aa_usage() {
+	sed -n "$2p" "$1" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+# aa_stock_kernel WHO FLAVOUR: FLAVOUR as WHO's --kernel, one of the stock
+# kernels deps.sh installs that WHO runs on; dies otherwise.
+aa_stock_kernel() {
+	case $2 in
+	6.1 | 6.12 | 6.12-rt) ;;
+	*) aa_die "$1: --kernel must be 6.12, 6.12-rt or 6.1 (the stock kernels deps.sh installs), not '$2'" ;;
+	esac
+}
+
 # Under set -e a failed command ends a script without a word of its own, and
 # a stage that dies so shows nothing in check.sh's "what failed" block: name
 # the command.  Only while -e is on: a failure in a set +e stretch, or in a

@@ -44,8 +44,7 @@ kind=${1:-}
 [ $# -gt 0 ] && shift
 
 usage() {
-	sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//' >&2
-	exit 2
+	aa_usage "$0" 4,8
 }
 
 qemu_version() {
