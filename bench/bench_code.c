@@ -177,7 +177,7 @@ static bool bench_traced(const struct bench_method *m)
 {
 	static const char * const names[] = {
 		"timer", "floor", "floor_guarded", "floor_lockless",
-		"atomic_alloc", "page_pool",
+		"floor_split", "atomic_alloc", "page_pool",
 	};
 	unsigned int i;
 

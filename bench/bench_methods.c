@@ -16,8 +16,8 @@
  * Concurrency: the methods are created at load and destroyed at unload,
  * when no table runs.  A pair function runs on the bench CPU, in the
  * context bench_ctx.c chose; the floor's per-CPU array is touched by its own
- * CPU with IRQs off only, the guarded and lock-free floors' by their own CPU
- * with preemption disabled, from any context.
+ * CPU with IRQs off only, the guarded, lock-free and split floors' by their
+ * own CPU with preemption disabled, from any context.
  */
 
 #include <linux/gfp.h>
@@ -27,6 +27,7 @@
 #include <linux/mm.h>
 #include <linux/numa.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
 
 #include "../atomic_alloc.h"
 #include "bench.h"
@@ -251,6 +252,121 @@ static int bench_ll_create(void)
 	return 0;
 }
 
+/*
+ * The floor split by context, the third way to be NMI-safe without
+ * disabling interrupts: each CPU has one array per class of context (task,
+ * BH, hard IRQ, NMI), the class read from preempt_count().  A context is
+ * interrupted only by a class above its own, whose array is another one,
+ * so plain loads and stores of the level are enough: no cmpxchg, no flag.
+ * The task class disables preemption around its access (on PREEMPT_RT a
+ * BH-disabled section is a task, as softirq_count() is not in
+ * preempt_count() there); a class already nested in itself (an NMI-like
+ * exception inside an NMI) fails the pair.  Nothing of atomic_alloc's other
+ * work either: it tells whether such a split could bring the guard's cost
+ * below the floor's local_irq_save().
+ */
+#define BENCH_SPLIT_CLASSES	4
+
+struct bench_split {
+	unsigned int level[BENCH_SPLIT_CLASSES];
+	struct page *pages[BENCH_SPLIT_CLASSES][BENCH_FLOOR_SIZE];
+};
+
+static struct bench_split __percpu *bench_split;
+
+/* 0 task, 1 BH, 2 hard IRQ, 3 NMI; -1 in a class nested in itself. */
+static __always_inline int bench_split_class(void)
+{
+	unsigned long pc = preempt_count();
+
+	if (unlikely(pc & NMI_MASK))
+		return (pc & NMI_MASK) == NMI_OFFSET ? 3 : -1;
+	if (pc & HARDIRQ_MASK)
+		return (pc & HARDIRQ_MASK) == HARDIRQ_OFFSET ? 2 : -1;
+	return (pc & SOFTIRQ_MASK) ? 1 : 0;
+}
+
+static noinline struct page *bench_split_pop(void)
+{
+	int cls = bench_split_class();
+	struct page *page = NULL;
+	unsigned int level;
+
+	if (unlikely(cls < 0))
+		return NULL;
+	if (!cls)
+		preempt_disable();
+	level = __this_cpu_read(bench_split->level[cls]);
+	if (likely(level)) {
+		page = __this_cpu_read(bench_split->pages[cls][level - 1]);
+		__this_cpu_write(bench_split->level[cls], level - 1);
+	}
+	if (!cls)
+		preempt_enable();
+	return page;
+}
+
+static noinline bool bench_split_push(struct page *page)
+{
+	int cls = bench_split_class();
+	unsigned int level;
+	bool done = false;
+
+	if (unlikely(cls < 0))
+		return false;
+	if (!cls)
+		preempt_disable();
+	level = __this_cpu_read(bench_split->level[cls]);
+	if (likely(level < BENCH_FLOOR_SIZE)) {
+		__this_cpu_write(bench_split->pages[cls][level], page);
+		__this_cpu_write(bench_split->level[cls], level + 1);
+		done = true;
+	}
+	if (!cls)
+		preempt_enable();
+	return done;
+}
+
+static void bench_split_destroy(void)
+{
+	struct bench_split *f;
+	int cpu, cls;
+
+	if (!bench_split)
+		return;
+	for_each_possible_cpu(cpu) {
+		f = per_cpu_ptr(bench_split, cpu);
+		for (cls = 0; cls < BENCH_SPLIT_CLASSES; cls++)
+			while (f->level[cls])
+				__free_page(f->pages[cls][--f->level[cls]]);
+	}
+	free_percpu(bench_split);
+	bench_split = NULL;
+}
+
+static int bench_split_create(void)
+{
+	struct bench_split *f;
+	struct page *page;
+	int cpu, cls;
+
+	bench_split = alloc_percpu(struct bench_split);
+	if (!bench_split)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		f = per_cpu_ptr(bench_split, cpu);
+		for (cls = 0; cls < BENCH_SPLIT_CLASSES; cls++) {
+			while (f->level[cls] < BENCH_FLOOR_SIZE) {
+				page = alloc_page(GFP_KERNEL);
+				if (!page)
+					return -ENOMEM;
+				f->pages[cls][f->level[cls]++] = page;
+			}
+		}
+	}
+	return 0;
+}
+
 static void bench_floor_free(struct bench_floor __percpu **floor)
 {
 	struct bench_floor *f;
@@ -274,6 +390,7 @@ static void bench_floor_destroy(void)
 	bench_floor_free(&bench_floor);
 	bench_floor_free(&bench_gfloor);
 	bench_ll_destroy();
+	bench_split_destroy();
 }
 
 static int bench_floor_fill(struct bench_floor __percpu **floor)
@@ -304,7 +421,9 @@ static int bench_floor_create(void)
 
 	if (!err)
 		err = bench_floor_fill(&bench_gfloor);
-	return err ? err : bench_ll_create();
+	if (!err)
+		err = bench_ll_create();
+	return err ? err : bench_split_create();
 }
 
 /* ---- Pair functions ---- */
@@ -343,6 +462,17 @@ static bool bench_pair_llfloor(const struct bench_method *m)
 	if (!page)
 		return false;
 	bench_ll_push(page);
+	return true;
+}
+
+static bool bench_pair_sfloor(const struct bench_method *m)
+{
+	struct page *page = bench_split_pop();
+
+	if (!page)
+		return false;
+	if (!bench_split_push(page))
+		__free_page(page);
 	return true;
 }
 
@@ -462,6 +592,9 @@ const struct bench_code_fn bench_method_code[] = {
 	{ "bench_pair_llfloor", bench_pair_llfloor },
 	{ "bench_ll_pop", bench_ll_pop },
 	{ "bench_ll_push", bench_ll_push },
+	{ "bench_pair_sfloor", bench_pair_sfloor },
+	{ "bench_split_pop", bench_split_pop },
+	{ "bench_split_push", bench_split_push },
 	{ "bench_pair_aa", bench_pair_aa },
 	{ "bench_pair_pp", bench_pair_pp },
 };
@@ -542,6 +675,8 @@ static const struct bench_method_def bench_method_defs[] = {
 	  .pair = bench_pair_gfloor },
 	{ .name = "floor_lockless", .flags = BM_NMI_SAFE,
 	  .pair = bench_pair_llfloor },
+	{ .name = "floor_split", .flags = BM_NMI_SAFE,
+	  .pair = bench_pair_sfloor },
 	{ .name = "atomic_alloc", .flags = BM_NMI_SAFE, .both_orders = true,
 	  .pair = bench_pair_aa, .setup = bench_setup_aa },
 	{ .name = "alloc_pages", .flags = BM_SPINLOCK_T, .both_orders = true,

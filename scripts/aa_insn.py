@@ -61,6 +61,8 @@ PAIRS = {
                       ["bench_gfloor_push"]),
     "floor_lockless": ("bench_pair_llfloor", ["bench_ll_pop"],
                        ["bench_ll_push"]),
+    "floor_split": ("bench_pair_sfloor", ["bench_split_pop"],
+                    ["bench_split_push"]),
     "atomic_alloc": ("bench_pair_aa", ["atomic_alloc_page"],
                      ["atomic_alloc_free"]),
     "page_pool": ("bench_pair_pp",

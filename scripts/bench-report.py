@@ -41,7 +41,7 @@ CTX_TEXT = {
     "nmi": "NMI (IPI from another CPU)",
 }
 METHOD_ORDER = ["timer", "irqsave_x2", "guard_x2", "floor", "floor_guarded",
-                "floor_lockless", "atomic_alloc", "page_pool", "alloc_pages", "mempool",
+                "floor_lockless", "floor_split", "atomic_alloc", "page_pool", "alloc_pages", "mempool",
                 "zeroing", "wq_wakeup"]
 METHOD_TEXT = {
     "timer": "timer overhead (empty pair)",
@@ -50,6 +50,7 @@ METHOD_TEXT = {
     "floor": "floor: per-CPU array pop/push, IRQs off",
     "floor_guarded": "the floor's array under atomic_alloc's guard (cmpxchg commit of {level, count}, push flag, no IRQ disabling)",
     "floor_lockless": "the floor as a lock-free list: this_cpu_cmpxchg() on {head, tag}, preemption disabled (reference)",
+    "floor_split": "the floor split by context: one array per class (task, BH, hard IRQ, NMI) from preempt_count(), plain loads and stores (reference)",
     "atomic_alloc": "atomic_alloc_page()/atomic_alloc_free()",
     "alloc_pages": "alloc_pages(GFP_ATOMIC)/__free_pages()",
     "mempool": "mempool page pool, mempool_alloc(GFP_ATOMIC)/mempool_free()",
@@ -820,8 +821,8 @@ def insn_notes(run, insn):
              if e.get("order") == 0 and "error" not in e}
     ctx_of = {"page_pool": "bh"}
     per = []
-    for m in ("floor", "floor_guarded", "floor_lockless", "page_pool",
-              "atomic_alloc"):
+    for m in ("floor", "floor_guarded", "floor_lockless", "floor_split",
+              "page_pool", "atomic_alloc"):
         e = pairs.get(m)
         r = run.row(q, m, 0, ctx_of.get(m, "irqoff"))
         if e and blk(r):
@@ -876,7 +877,34 @@ def insn_notes(run, insn):
                    % (fmt_ps(blk(ig)), fmt_ps(blk(igb)), fmt_ps(blk(ii)),
                       fmt_ps(blk(iib))))
     out.extend(lockless_notes(run))
+    out.extend(split_notes(run))
     return out
+
+
+def split_notes(run):
+    """The floor split by context: the guard's cost without any atomic
+    instruction, against the floor and page_pool, in each context."""
+    q = "quiet"
+    sp = {c: blk(run.row(q, "floor_split", 0, c)) for c in CTX_ORDER}
+    fl = {c: blk(run.row(q, "floor", 0, c)) for c in ("irqoff", "hardirq")}
+    pp = blk(run.row(q, "page_pool", 0, "bh"))
+    gf = blk(run.row(q, "floor_guarded", 0, "irqoff"))
+    if None in (sp["irqoff"], sp["hardirq"], sp["bh"], fl["irqoff"],
+                fl["hardirq"], pp, gf):
+        return []
+    nmi = (", and %s in NMI" % fmt_ps(sp["nmi"])) if sp.get("nmi") else ""
+    return ["- Split by context instead of a guard: the floor as one array per "
+            "class of context (floor_split: task, BH, hard IRQ, NMI, from "
+            "preempt_count(); plain loads and stores, preemption disabled in the "
+            "task class only) takes %s with IRQs off (a task: it pays "
+            "preempt_disable()) and %s in hard IRQ, %.2fx and %.2fx the floor; %s "
+            "with BH disabled, %.2fx page_pool%s. Against the guarded floor (IRQs "
+            "off) that is %s less per pair."
+            % (fmt_ps(sp["irqoff"]), fmt_ps(sp["hardirq"]),
+               ratio(sp["irqoff"], fl["irqoff"]),
+               ratio(sp["hardirq"], fl["hardirq"]), fmt_ps(sp["bh"]),
+               ratio(sp["bh"], pp), nmi,
+               fmt_ps(float(gf) - float(sp["irqoff"])))]
 
 
 def lockless_notes(run):
@@ -945,8 +973,9 @@ def insn_md(insn, run, listing_file):
                          "block mean, median of batches (IRQs off; page_pool BH disabled)",
                          "per instruction"], rows))
     out.append("")
-    out.append("Library functions: the pop and push of floor, floor_guarded and "
-               "floor_lockless "
+    out.append("Library functions: the pop and push of floor, floor_guarded, "
+               "floor_lockless and floor_split (traced with BH disabled, so its "
+               "BH class: no preempt_disable()) "
                "(bench_methods.c); atomic_alloc_page() and atomic_alloc_free(); "
                "page_pool_alloc_pages() with page_pool_alloc_netmems() and "
                "page_pool_put_unrefed_netmem() (6.1: page_pool_put_defragged_page()). "
