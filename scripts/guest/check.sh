@@ -321,6 +321,14 @@ unload_audio
 # because its reading after the warm-up was 13 MB lower than in every other
 # run (81.9 against about 95 MB; after the 100 cycles it read the usual
 # 95 MB, every page back).  Cause not known.
+#
+# A leak repeats with every cycle; a cache that grows once does not.  So
+# when the first 100 cycles end above the limit, the reading does not fail
+# yet: 100 more cycles follow, and they are held to the same limit against
+# the reading after the first 100.  A leak of 2.5 pages a cycle or more
+# fails both rounds; a one-off growth passes the second.  (A warm run on
+# stock 6.1-rt, under host contention, read 1548 kB of growth with no page
+# held by the module; the same stage alone read 888 kB.)
 cycle_audio() {
 	_n=0
 	while [ "$_n" -lt "$1" ]; do
@@ -336,12 +344,26 @@ check "100 load/unload cycles of the audio module, streaming" cycle_audio 100
 u1=$(settled_used_kb)
 cp /proc/meminfo /tmp/meminfo.1
 echo "used memory (MemTotal - MemFree - per-CPU free lists): $u0 -> $u1 kB"
-expect_le "used memory after 100 cycles (kB) <= before + 1024" "$u1" $((u0 + 1024))
-if [ "$u1" -gt $((u0 + 1024)) ]; then
+rel="used memory $u0 -> $u1 kB ($((u1 - u0)) kB)"
+if [ "$u1" -le $((u0 + 1024)) ]; then
+	ok "used memory after 100 cycles (kB) <= before + 1024 ($u1 <= $((u0 + 1024)))"
+else
 	echo "what grew in /proc/meminfo:"
 	meminfo_growth /tmp/meminfo.0 /tmp/meminfo.1
+	echo "above the limit: 100 more cycles tell a leak (it grows again) from a one-off growth"
+	check "100 more load/unload cycles of the audio module, streaming" cycle_audio 100
+	u2=$(settled_used_kb)
+	cp /proc/meminfo /tmp/meminfo.2
+	echo "used memory after 100 more cycles: $u1 -> $u2 kB"
+	expect_le "used memory after 100 more cycles (kB) <= after the first 100 + 1024" \
+		"$u2" $((u1 + 1024))
+	if [ "$u2" -gt $((u1 + 1024)) ]; then
+		echo "what grew in /proc/meminfo:"
+		meminfo_growth /tmp/meminfo.1 /tmp/meminfo.2
+	fi
+	rel="$rel, then $u2 kB after 100 more ($((u2 - u1)) kB)"
 fi
-echo "AA-REL load/unload cycles|100 x insmod autostart=1 streams=$STREAMS + rmmod|used memory $u0 -> $u1 kB ($((u1 - u0)) kB)|$(pages_held) pages"
+echo "AA-REL load/unload cycles|100 x insmod autostart=1 streams=$STREAMS + rmmod|$rel|$(pages_held) pages"
 
 # --- every page back ---------------------------------------------------------
 expect_eq "pages_held == 0 with no pool left" "$(pages_held)" 0
