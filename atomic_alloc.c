@@ -16,8 +16,8 @@
  *
  * struct aa_cpu (one per possible CPU and pool), tier 1:
  *   @top		the level and a count of the changes, in one word.
- *			The owning CPU, with preemption disabled, reads it,
- *			reads or writes the slot, and commits with one
+ *			The owning CPU, with preemption off (aa_pin()), reads
+ *			it, reads or writes the slot, and commits with one
  *			this_cpu_try_cmpxchg() (a single instruction on x86,
  *			an atomic on arm64).  An interrupt or NMI that runs an
  *			operation on the array in between makes that commit
@@ -66,7 +66,7 @@
  *			still out (page_pool_scrub() does the same).  _bh
  *			locked: tier 3 may add to it from softirq.
  *   @dead		set once by atomic_alloc_destroy(), read by alloc and
- *			free with preemption disabled, which is an RCU
+ *			free with preemption off (aa_pin()), which is an RCU
  *			read-side section: synchronize_rcu() after setting it
  *			waits for every caller that still saw the pool alive.
  *			A free that sees it set hands its buffer to @late and
@@ -99,6 +99,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
 #include <linux/rcupdate.h>
 #include <linux/reciprocal_div.h>
 #include <linux/sched/mm.h>
@@ -513,6 +514,34 @@ static unsigned int aa_page_elems(struct atomic_alloc_pool *pool,
 /* ---- Tier 1: this CPU's array, lock-free (preemption disabled) ---- */
 
 /*
+ * Tier 1 needs its caller to stay on one CPU.  Wherever preempt_count() is
+ * non-zero preemption is off already (softirq and BH-disabled sections off
+ * PREEMPT_RT, hard IRQ, NMI, preempt_disable()): only a caller at zero pays
+ * for preempt_disable().  The value read also tells an NMI from the rest,
+ * and the caller's context (interrupts nest and restore it) keeps it.
+ * Returns it, for aa_unpin() and aa_pc_nmi().
+ */
+static __always_inline unsigned int aa_pin(void)
+{
+	unsigned int pc = preempt_count();
+
+	if (!pc)
+		preempt_disable();
+	return pc;
+}
+
+static __always_inline void aa_unpin(unsigned int pc)
+{
+	if (!pc)
+		preempt_enable();
+}
+
+static __always_inline bool aa_pc_nmi(unsigned int pc)
+{
+	return pc & NMI_MASK;
+}
+
+/*
  * @top holds the level in its low bits and, above them, a count of the
  * operations that changed it.  An operation reads @top, then the slot it
  * takes or fills, and commits with one cmpxchg of @top.  An interrupt or
@@ -815,40 +844,43 @@ static __always_inline void *aa_alloc_out(struct atomic_alloc_pool *pool,
  * Tier 1 served and left this CPU's array below its low watermark: kick
  * the refill (out of line, so that the fast path makes no call of its own).
  */
-static noinline void *aa_alloc_kick(struct aa_cpu __percpu *pcpu, void *elem)
+static noinline void *aa_alloc_kick(struct aa_cpu __percpu *pcpu, void *elem,
+				    unsigned int pc)
 {
 	struct irq_work *kick = this_cpu_ptr(&pcpu->kick);
 
 	if (!irq_work_is_pending(kick))
 		irq_work_queue(kick);
-	preempt_enable();
+	aa_unpin(pc);
 	return elem;
 }
 
-/* Taken from tier 1: mark, count, kick; enables preemption. */
+/* Taken from tier 1: mark, count, kick; aa_unpin()s. */
 static __always_inline void *aa_alloc_local(struct atomic_alloc_pool *pool,
 					    struct aa_cpu __percpu *pcpu,
-					    void *elem, bool whole, bool kick)
+					    void *elem, bool whole, bool kick,
+					    unsigned int pc)
 {
 	if (whole)
 		WRITE_ONCE(*aa_owner(elem), aa_tag(pool));
 	this_cpu_inc(pcpu->alloc_local);
-	if (unlikely(in_nmi()))
+	if (unlikely(aa_pc_nmi(pc)))
 		this_cpu_inc(pcpu->alloc_nmi);
 	if (unlikely(kick))
-		return aa_alloc_kick(pcpu, elem);
-	preempt_enable();
+		return aa_alloc_kick(pcpu, elem, pc);
+	aa_unpin(pc);
 	return elem;
 }
 
 /*
- * Tiers 2 to 4, out of line so that the fast path stays small.  Called with
- * preemption disabled and this CPU's array empty, or busy with a push this
- * caller interrupted (@nested: the reserve first, then the array after
- * all); enables preemption before tier 3.
+ * Tiers 2 to 4, out of line so that the fast path stays small.  Called
+ * aa_pin()ned (@pc) and with this CPU's array empty, or busy with a push
+ * this caller interrupted (@nested: the reserve first, then the array after
+ * all); aa_unpin()s before tier 3.
  */
 static noinline void *aa_alloc_slow(struct atomic_alloc_pool *pool,
-				    gfp_t gfp, bool whole, bool nested)
+				    gfp_t gfp, bool whole, bool nested,
+				    unsigned int pc)
 {
 	struct aa_cpu __percpu *pcpu = pool->cpu;
 	bool held = false, kick = false;
@@ -862,22 +894,23 @@ static noinline void *aa_alloc_slow(struct atomic_alloc_pool *pool,
 			this_cpu_inc(pcpu->alloc_nested);
 		if (!elem && nested &&
 		    aa_cpu_pop(pool, pcpu, &elem, &kick, NULL))
-			return aa_alloc_local(pool, pcpu, elem, whole, kick);
+			return aa_alloc_local(pool, pcpu, elem, whole, kick,
+					      pc);
 		refill = this_cpu_ptr(&pcpu->kick);
 		if (!nested && !irq_work_is_pending(refill))
 			irq_work_queue(refill);
 	}
 	if (elem) {
 		this_cpu_inc(pcpu->alloc_remote);
-		if (unlikely(in_nmi()))
+		if (unlikely(aa_pc_nmi(pc)))
 			this_cpu_inc(pcpu->alloc_nmi);
-		preempt_enable();
+		aa_unpin(pc);
 		trace_atomic_alloc_fallback(pool->name, raw_smp_processor_id(), 2);
 		return aa_alloc_out(pool, elem, whole);
 	}
-	if (unlikely(in_nmi()))
+	if (unlikely(aa_pc_nmi(pc)))
 		this_cpu_inc(pcpu->alloc_nmi);
-	preempt_enable();
+	aa_unpin(pc);
 	if (WARN_ONCE(READ_ONCE(pool->dead),
 		      "atomic_alloc: %s: allocation after destroy\n", pool->name))
 		return NULL;
@@ -889,12 +922,13 @@ static __always_inline void *aa_alloc_nosleep(struct atomic_alloc_pool *pool,
 {
 	struct aa_cpu __percpu *pcpu = pool->cpu;
 	bool nested = false, kick;
+	unsigned int pc;
 	void *elem;
 
-	preempt_disable();
+	pc = aa_pin();
 	if (unlikely(!aa_cpu_pop(pool, pcpu, &elem, &kick, &nested)))
-		return aa_alloc_slow(pool, gfp, whole, nested);
-	return aa_alloc_local(pool, pcpu, elem, whole, kick);
+		return aa_alloc_slow(pool, gfp, whole, nested, pc);
+	return aa_alloc_local(pool, pcpu, elem, whole, kick, pc);
 }
 
 /* A caller that may sleep: out of line, so that the fast path calls nothing. */
@@ -1051,11 +1085,10 @@ static void aa_free_late(struct atomic_alloc_pool *pool, void *elem)
 /*
  * Tier 1 full or busy with a push this caller interrupted (@nested), or the
  * buffer still referenced elsewhere (@busy): the shared reserve, else a
- * list the worker drains.  Called with preemption disabled, which it
- * enables.
+ * list the worker drains.  Called aa_pin()ned (@pc); aa_unpin()s.
  */
 static noinline void aa_free_slow(struct atomic_alloc_pool *pool, void *elem,
-				  bool busy, bool nested)
+				  bool busy, bool nested, unsigned int pc)
 {
 	struct aa_cpu __percpu *pcpu = pool->cpu;
 	bool held = false;
@@ -1074,19 +1107,19 @@ out:
 	if (nested || held)
 		this_cpu_inc(pcpu->free_nested);
 	this_cpu_inc(pcpu->freed);
-	if (unlikely(in_nmi()))
+	if (unlikely(aa_pc_nmi(pc)))
 		this_cpu_inc(pcpu->free_nmi);
-	preempt_enable();
+	aa_unpin(pc);
 }
 
 /* The pool is being destroyed.  Called, and returns, as aa_free_slow(). */
 static noinline void aa_free_dead(struct atomic_alloc_pool *pool, void *elem,
-				  bool busy)
+				  bool busy, unsigned int pc)
 {
 	if (busy)
 		aa_orphan(pool, elem);
 	aa_free_late(pool, elem);
-	preempt_enable();
+	aa_unpin(pc);
 }
 
 static __always_inline void aa_free(struct atomic_alloc_pool *pool,
@@ -1094,17 +1127,18 @@ static __always_inline void aa_free(struct atomic_alloc_pool *pool,
 {
 	struct aa_cpu __percpu *pcpu = pool->cpu;
 	bool nested = false;
+	unsigned int pc;
 
-	preempt_disable();
+	pc = aa_pin();
 	if (unlikely(READ_ONCE(pool->dead)))
-		return aa_free_dead(pool, elem, busy);
+		return aa_free_dead(pool, elem, busy, pc);
 	aa_hook(pool, AA_HOOK_FREE, 0);
 	if (unlikely(busy) || unlikely(!aa_cpu_push(pool, pcpu, elem, &nested)))
-		return aa_free_slow(pool, elem, busy, nested);
+		return aa_free_slow(pool, elem, busy, nested, pc);
 	this_cpu_inc(pcpu->freed);
-	if (unlikely(in_nmi()))
+	if (unlikely(aa_pc_nmi(pc)))
 		this_cpu_inc(pcpu->free_nmi);
-	preempt_enable();
+	aa_unpin(pc);
 }
 
 /* Still referenced elsewhere: never recycled (out of line, as rare). */
@@ -2337,7 +2371,7 @@ void atomic_alloc_destroy(struct atomic_alloc_pool *pool)
 
 	WRITE_ONCE(pool->dead, true);
 	/*
-	 * Alloc and free read ->dead with preemption disabled, an RCU
+	 * Alloc and free read ->dead with preemption off, an RCU
 	 * read-side section: after this, none of them is still inside the
 	 * tiers or can still queue a kick; later frees go to ->late.
 	 */
