@@ -267,12 +267,8 @@ static int bench_ll_create(void)
  */
 #define BENCH_SPLIT_CLASSES	4
 
-struct bench_split {
-	unsigned int level[BENCH_SPLIT_CLASSES];
-	struct page *pages[BENCH_SPLIT_CLASSES][BENCH_FLOOR_SIZE];
-};
-
-static struct bench_split __percpu *bench_split;
+/* One floor per class, of which only @level and @pages are used. */
+static struct bench_floor __percpu *bench_sfloor[BENCH_SPLIT_CLASSES];
 
 /* 0 task, 1 BH, 2 hard IRQ, 3 NMI; -1 in a class nested in itself. */
 static __always_inline int bench_split_class(void)
@@ -296,10 +292,10 @@ static noinline struct page *bench_split_pop(void)
 		return NULL;
 	if (!cls)
 		preempt_disable();
-	level = __this_cpu_read(bench_split->level[cls]);
+	level = __this_cpu_read(bench_sfloor[cls]->level);
 	if (likely(level)) {
-		page = __this_cpu_read(bench_split->pages[cls][level - 1]);
-		__this_cpu_write(bench_split->level[cls], level - 1);
+		page = __this_cpu_read(bench_sfloor[cls]->pages[level - 1]);
+		__this_cpu_write(bench_sfloor[cls]->level, level - 1);
 	}
 	if (!cls)
 		preempt_enable();
@@ -316,55 +312,15 @@ static noinline bool bench_split_push(struct page *page)
 		return false;
 	if (!cls)
 		preempt_disable();
-	level = __this_cpu_read(bench_split->level[cls]);
+	level = __this_cpu_read(bench_sfloor[cls]->level);
 	if (likely(level < BENCH_FLOOR_SIZE)) {
-		__this_cpu_write(bench_split->pages[cls][level], page);
-		__this_cpu_write(bench_split->level[cls], level + 1);
+		__this_cpu_write(bench_sfloor[cls]->pages[level], page);
+		__this_cpu_write(bench_sfloor[cls]->level, level + 1);
 		done = true;
 	}
 	if (!cls)
 		preempt_enable();
 	return done;
-}
-
-static void bench_split_destroy(void)
-{
-	struct bench_split *f;
-	int cpu, cls;
-
-	if (!bench_split)
-		return;
-	for_each_possible_cpu(cpu) {
-		f = per_cpu_ptr(bench_split, cpu);
-		for (cls = 0; cls < BENCH_SPLIT_CLASSES; cls++)
-			while (f->level[cls])
-				__free_page(f->pages[cls][--f->level[cls]]);
-	}
-	free_percpu(bench_split);
-	bench_split = NULL;
-}
-
-static int bench_split_create(void)
-{
-	struct bench_split *f;
-	struct page *page;
-	int cpu, cls;
-
-	bench_split = alloc_percpu(struct bench_split);
-	if (!bench_split)
-		return -ENOMEM;
-	for_each_possible_cpu(cpu) {
-		f = per_cpu_ptr(bench_split, cpu);
-		for (cls = 0; cls < BENCH_SPLIT_CLASSES; cls++) {
-			while (f->level[cls] < BENCH_FLOOR_SIZE) {
-				page = alloc_page(GFP_KERNEL);
-				if (!page)
-					return -ENOMEM;
-				f->pages[cls][f->level[cls]++] = page;
-			}
-		}
-	}
-	return 0;
 }
 
 static void bench_floor_free(struct bench_floor __percpu **floor)
@@ -387,10 +343,13 @@ static void bench_floor_free(struct bench_floor __percpu **floor)
 
 static void bench_floor_destroy(void)
 {
+	int cls;
+
 	bench_floor_free(&bench_floor);
 	bench_floor_free(&bench_gfloor);
 	bench_ll_destroy();
-	bench_split_destroy();
+	for (cls = 0; cls < BENCH_SPLIT_CLASSES; cls++)
+		bench_floor_free(&bench_sfloor[cls]);
 }
 
 static int bench_floor_fill(struct bench_floor __percpu **floor)
@@ -418,12 +377,15 @@ static int bench_floor_fill(struct bench_floor __percpu **floor)
 static int bench_floor_create(void)
 {
 	int err = bench_floor_fill(&bench_floor);
+	int cls;
 
 	if (!err)
 		err = bench_floor_fill(&bench_gfloor);
 	if (!err)
 		err = bench_ll_create();
-	return err ? err : bench_split_create();
+	for (cls = 0; !err && cls < BENCH_SPLIT_CLASSES; cls++)
+		err = bench_floor_fill(&bench_sfloor[cls]);
+	return err;
 }
 
 /* ---- Pair functions ---- */

@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 """aa_report: what scripts/bench-report.py and scripts/demo-report.py share.
 
-Parsing of key=value lines and numbers, formatting of times, markdown tables, gnuplot, histograms in the
-"lo-hi: count" form of the debugfs files (ns, both ends inclusive, "inf"
-for an open last bucket; any resolution), and the stamp that every results
-file carries (commit, kernel, QEMU) so that a published figure can be
-traced back to the run that wrote it.
+Parsing of key=value lines and numbers, formatting of times, markdown
+tables, gnuplot, histograms in the "lo-hi: count" form of the debugfs files
+(ns, both ends inclusive, "inf" for an open last bucket; any resolution),
+and the stamp that every results file carries (commit, kernel, QEMU) so
+that a published figure can be traced back to the run that wrote it.
 """
 
 import os
@@ -138,6 +138,7 @@ def stamp(commit, kernel, qemu, accel, host="", extra=None, log=None):
 
 
 def stamp_md(s):
-    return ("Run of commit `%s` on Debian's %s under QEMU %s (%s), %s; host: %s."
+    return ("Run of commit `%s` on Debian's %s under QEMU %s (%s), %s; "
+            "host: %s."
             % (s["commit"], s["kernel"], s["qemu"], s["accel"] or "?",
                s["date_utc"], s["host"] or "?"))
