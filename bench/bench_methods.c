@@ -285,17 +285,20 @@ static __always_inline int bench_split_class(void)
 static noinline struct page *bench_split_pop(void)
 {
 	int cls = bench_split_class();
+	struct bench_floor __percpu *f;
 	struct page *page = NULL;
 	unsigned int level;
 
 	if (unlikely(cls < 0))
 		return NULL;
+	/* Loaded once: a per-CPU write could be a write of it, to gcc. */
+	f = bench_sfloor[cls];
 	if (!cls)
 		preempt_disable();
-	level = __this_cpu_read(bench_sfloor[cls]->level);
+	level = __this_cpu_read(f->level);
 	if (likely(level)) {
-		page = __this_cpu_read(bench_sfloor[cls]->pages[level - 1]);
-		__this_cpu_write(bench_sfloor[cls]->level, level - 1);
+		page = __this_cpu_read(f->pages[level - 1]);
+		__this_cpu_write(f->level, level - 1);
 	}
 	if (!cls)
 		preempt_enable();
@@ -305,17 +308,19 @@ static noinline struct page *bench_split_pop(void)
 static noinline bool bench_split_push(struct page *page)
 {
 	int cls = bench_split_class();
+	struct bench_floor __percpu *f;
 	unsigned int level;
 	bool done = false;
 
 	if (unlikely(cls < 0))
 		return false;
+	f = bench_sfloor[cls];
 	if (!cls)
 		preempt_disable();
-	level = __this_cpu_read(bench_sfloor[cls]->level);
+	level = __this_cpu_read(f->level);
 	if (likely(level < BENCH_FLOOR_SIZE)) {
-		__this_cpu_write(bench_sfloor[cls]->pages[level], page);
-		__this_cpu_write(bench_sfloor[cls]->level, level + 1);
+		__this_cpu_write(f->pages[level], page);
+		__this_cpu_write(f->level, level + 1);
 		done = true;
 	}
 	if (!cls)
